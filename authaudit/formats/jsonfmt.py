@@ -1,0 +1,66 @@
+"""JSON output: one versioned document; JSON Lines output: one record per line with a ``kind``."""
+
+from __future__ import annotations
+
+import json
+
+from authaudit.formats.interface import Format
+from authaudit.formats.rows import (
+    attempt_row,
+    finding_row,
+    input_row,
+    iso,
+    iter_rows,
+    skipped_row,
+    tls_row,
+)
+from authaudit.model import Report
+from authaudit.redact import Redactor
+
+__all__ = ["JsonFormat", "JsonLinesFormat"]
+
+
+def _strip_kind(row: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in row.items() if k != "kind"}
+
+
+class JsonFormat(Format):
+    """One JSON document: ``{schema_version, tool_version, generated_at, inputs, ...}``."""
+
+    name = "json"
+
+    def render(self, report: Report, redactor: Redactor) -> str:
+        """See `Format.render`."""
+        doc = {
+            "schema_version": report.schema_version,
+            "tool_version": report.tool_version,
+            "generated_at": iso(report.generated_at),
+            "command": report.command,
+            "inputs": [_strip_kind(input_row(i)) for i in report.inputs],
+            "stats": dict(report.stats),
+            "auth_attempts": [_strip_kind(attempt_row(a, redactor)) for a in report.attempts],
+            "tls_sessions": [_strip_kind(tls_row(t)) for t in report.tls_sessions],
+            "findings": [_strip_kind(finding_row(f, redactor)) for f in report.findings],
+            "skipped": [_strip_kind(skipped_row(s)) for s in report.skipped],
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+class JsonLinesFormat(Format):
+    """JSON Lines: a ``report`` header line, then one object per record, each with a ``kind``."""
+
+    name = "jsonl"
+
+    def render(self, report: Report, redactor: Redactor) -> str:
+        """See `Format.render`."""
+        header = {
+            "kind": "report",
+            "schema_version": report.schema_version,
+            "tool_version": report.tool_version,
+            "generated_at": iso(report.generated_at),
+            "command": report.command,
+            "stats": dict(report.stats),
+        }
+        lines = [json.dumps(header, ensure_ascii=False)]
+        lines.extend(json.dumps(row, ensure_ascii=False) for row in iter_rows(report, redactor))
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,121 @@
+"""Flat, already redacted rows of a report: the one place that turns records into output fields.
+
+Every format renders these rows, so all formats carry the same fields with the same names (the
+output contract in docs/output-schema.md) and no format can leak a secret the redactor withheld.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from authaudit.model import AuthAttempt, Finding, InputFile, Report, Skipped, TlsSession
+from authaudit.redact import Redactor
+
+__all__ = [
+    "Row",
+    "attempt_row",
+    "finding_row",
+    "input_row",
+    "iter_rows",
+    "iso",
+    "skipped_row",
+    "tls_row",
+]
+
+Row = dict[str, Any]
+"""One record as an ordered mapping of output field names to JSON-compatible values."""
+
+
+def iso(ts: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` suffix and microseconds only when present."""
+    if ts is None:
+        return None
+    text = ts.isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def attempt_row(a: AuthAttempt, redactor: Redactor) -> Row:
+    """Fields of an ``auth_attempt`` record."""
+    return {
+        "kind": "auth_attempt",
+        "capture": a.capture,
+        "time": iso(a.time),
+        "client_ip": a.flow.client_ip,
+        "client_port": a.flow.client_port,
+        "server_ip": a.flow.server_ip,
+        "server_port": a.flow.server_port,
+        "mechanism": a.mechanism,
+        "username": a.username,
+        "authzid": a.authzid,
+        "secret": redactor.text(a.secret) if a.secret is not None else None,
+        "secret_kind": str(a.secret.kind) if a.secret is not None else None,
+        "cracked": redactor.text(a.cracked) if a.cracked is not None else None,
+        "outcome": str(a.outcome),
+        "reply_code": a.reply_code,
+        "reply_text": a.reply_text,
+        "tls": a.tls,
+        "flags": list(a.flags),
+    }
+
+
+def tls_row(t: TlsSession) -> Row:
+    """Fields of a ``tls_session`` record."""
+    return {
+        "kind": "tls_session",
+        "capture": t.capture,
+        "time": iso(t.time),
+        "client_ip": t.flow.client_ip,
+        "client_port": t.flow.client_port,
+        "server_ip": t.flow.server_ip,
+        "server_port": t.flow.server_port,
+        "tls_kind": str(t.kind),
+        "reply_code": t.reply_code,
+        "reply_text": t.reply_text,
+        "sni": t.sni,
+        "cleartext_after": t.cleartext_after,
+    }
+
+
+def finding_row(f: Finding, redactor: Redactor) -> Row:
+    """Fields of a ``finding`` record."""
+    return {
+        "kind": "finding",
+        "check_id": f.check_id,
+        "title": f.title,
+        "severity": str(f.severity),
+        "confidence": str(f.confidence),
+        "subject": f.subject,
+        "time": iso(f.time),
+        "message": f.message,
+        "secret": redactor.text(f.secret) if f.secret is not None else None,
+        "evidence": dict(f.evidence),
+        "remediation": f.remediation,
+    }
+
+
+def skipped_row(s: Skipped) -> Row:
+    """Fields of a ``skipped`` record."""
+    return {"kind": "skipped", "source": s.source, "where": s.where, "reason": s.reason,
+            "count": s.count}
+
+
+def input_row(i: InputFile) -> Row:
+    """Fields of an ``input`` record."""
+    return {"kind": "input", "path": i.path, "input_kind": i.kind, "sha256": i.sha256,
+            "size": i.size}
+
+
+def iter_rows(report: Report, redactor: Redactor) -> Iterator[Row]:
+    """Every record of the report, in the order the streaming formats write them."""
+    for i in report.inputs:
+        yield input_row(i)
+    for a in report.attempts:
+        yield attempt_row(a, redactor)
+    for t in report.tls_sessions:
+        yield tls_row(t)
+    for f in report.findings:
+        yield finding_row(f, redactor)
+    for s in report.skipped:
+        yield skipped_row(s)

@@ -1,0 +1,145 @@
+"""Human-readable outputs built from titled sections: terminal table, Markdown and HTML.
+
+The three share one layout (summary, findings, AUTH attempts, TLS sessions, skipped input); they
+differ only in how a section title and a table are written, which tabulate does for us.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+from tabulate import tabulate
+
+from authaudit.formats.interface import Format
+from authaudit.formats.rows import iso
+from authaudit.model import Report
+from authaudit.redact import Redactor
+
+__all__ = ["HtmlFormat", "MarkdownFormat", "Section", "TableFormat", "sections"]
+
+_MAX_CELL = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One titled table of the report."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _short(text: str | None, limit: int = _MAX_CELL) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _time(ts: datetime | None) -> str:
+    return (iso(ts) or "").replace("T", " ")
+
+
+def summary_lines(report: Report) -> list[str]:
+    """One line per statistic, then one per severity with findings."""
+    lines = [f"{name.replace('_', ' ')}: {value}" for name, value in report.stats]
+    counts: dict[str, int] = {}
+    for f in report.findings:
+        counts[str(f.severity)] = counts.get(str(f.severity), 0) + 1
+    if counts:
+        lines.append("findings: " + ", ".join(f"{n} {sev}" for sev, n in sorted(counts.items())))
+    else:
+        lines.append("findings: none")
+    return lines
+
+
+def sections(report: Report, redactor: Redactor) -> list[Section]:
+    """The report's tables in reading order; empty sections are left out."""
+    out: list[Section] = []
+    findings = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check_id, f.subject))
+    if findings:
+        out.append(Section(
+            "Findings",
+            ("severity", "check", "subject", "message", "secret"),
+            tuple((str(f.severity), f.check_id, _short(f.subject, 40), f.message,
+                   _short(redactor.text(f.secret), 40)) for f in findings),
+        ))
+    if report.attempts:
+        out.append(Section(
+            "SMTP AUTH attempts",
+            ("time (UTC)", "client", "server", "mech", "username", "secret", "cracked",
+             "outcome", "reply"),
+            tuple((
+                _time(a.time), a.flow.client, a.flow.server, a.mechanism + (" (tls)" if a.tls else ""),
+                _short(a.username, 40), _short(redactor.text(a.secret), 40),
+                redactor.text(a.cracked), str(a.outcome),
+                _short(f"{a.reply_code or ''} {a.reply_text}".strip(), 40),
+            ) for a in report.attempts),
+        ))
+    if report.tls_sessions:
+        out.append(Section(
+            "Encrypted sessions (credentials hidden by TLS)",
+            ("time (UTC)", "client", "server", "kind", "sni", "reply"),
+            tuple((
+                _time(t.time), t.flow.client, t.flow.server,
+                str(t.kind) + (" (cleartext follows)" if t.cleartext_after else ""),
+                t.sni or "", _short(f"{t.reply_code or ''} {t.reply_text}".strip(), 40),
+            ) for t in report.tls_sessions),
+        ))
+    if report.skipped:
+        out.append(Section(
+            "Skipped input",
+            ("source", "where", "reason", "count"),
+            tuple((s.source, _short(s.where, 40), s.reason, str(s.count)) for s in report.skipped),
+        ))
+    return out
+
+
+class TableFormat(Format):
+    """Plain-text tables for a terminal."""
+
+    name = "table"
+
+    def render(self, report: Report, redactor: Redactor) -> str:
+        """See `Format.render`."""
+        parts = ["\n".join(summary_lines(report))]
+        for sec in sections(report, redactor):
+            table = tabulate(sec.rows, headers=sec.headers, tablefmt="simple", disable_numparse=True)
+            parts.append(f"{sec.title} ({len(sec.rows)})\n{table}")
+        return "\n\n".join(parts) + "\n"
+
+
+class MarkdownFormat(Format):
+    """GitHub-flavoured Markdown, for tickets and customer reports."""
+
+    name = "markdown"
+
+    def render(self, report: Report, redactor: Redactor) -> str:
+        """See `Format.render`."""
+        parts = [f"# authaudit {report.command} report", "",
+                 *(f"- {line}" for line in summary_lines(report))]
+        for sec in sections(report, redactor):
+            rows = [tuple(c.replace("|", "\\|") for c in row) for row in sec.rows]
+            table = tabulate(rows, headers=sec.headers, tablefmt="github", disable_numparse=True)
+            parts += ["", f"## {sec.title} ({len(sec.rows)})", "", table]
+        return "\n".join(parts) + "\n"
+
+
+class HtmlFormat(Format):
+    """A standalone HTML page (tables escaped by tabulate)."""
+
+    name = "html"
+
+    def render(self, report: Report, redactor: Redactor) -> str:
+        """See `Format.render`."""
+        title = html.escape(f"authaudit {report.command} report")
+        body = [f"<h1>{title}</h1>", "<ul>"]
+        body += [f"<li>{html.escape(line)}</li>" for line in summary_lines(report)]
+        body.append("</ul>")
+        for sec in sections(report, redactor):
+            body.append(f"<h2>{html.escape(sec.title)} ({len(sec.rows)})</h2>")
+            body.append(tabulate(sec.rows, headers=sec.headers, tablefmt="html",
+                                 disable_numparse=True))
+        return ("<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+                f"<title>{title}</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")

@@ -1,0 +1,222 @@
+"""Plain typed records shared by every layer: what the sources produce and what the reports hold.
+
+Every record is a frozen, slotted dataclass. Records carry facts only; rendering, redaction and
+severity policy live elsewhere (``redact.py``, ``formats/``, ``checks/``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from authaudit.redact import Secret
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuthAttempt",
+    "Confidence",
+    "Finding",
+    "FlowKey",
+    "InputFile",
+    "Outcome",
+    "Report",
+    "Severity",
+    "Skipped",
+    "TlsKind",
+    "TlsSession",
+    "endpoint",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the JSON/JSONL output schema; bumped on any incompatible change."""
+
+
+class Outcome(enum.StrEnum):
+    """How the server answered an AUTH exchange (RFC 4954 section 6 reply codes)."""
+
+    SUCCESS = "success"
+    """235: the server accepted the credentials."""
+    FAILURE = "failure"
+    """535/454/534/538/501/504/530 and other 4xx/5xx after credentials were offered."""
+    REJECTED = "rejected"
+    """503 and similar: the AUTH command itself was refused before any credential."""
+    CANCELLED = "cancelled"
+    """The client sent ``*`` to abort the exchange."""
+    UNKNOWN = "unknown"
+    """No usable server reply was captured."""
+
+
+class Severity(enum.StrEnum):
+    """How urgent a finding is; ordered from least to most severe."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order info < low < medium < high < critical."""
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+
+class Confidence(enum.StrEnum):
+    """How sure a check is that its finding is real."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class TlsKind(enum.StrEnum):
+    """How a connection came to be encrypted."""
+
+    STARTTLS = "starttls"
+    """The client sent STARTTLS and the server answered 220."""
+    IMPLICIT = "implicit"
+    """The connection opened with a TLS ClientHello (SMTPS, port 465 or any other)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowKey:
+    """One TCP connection, oriented from the SMTP client to the SMTP server."""
+
+    client_ip: str
+    client_port: int
+    server_ip: str
+    server_port: int
+
+    @property
+    def client(self) -> str:
+        """``ip:port`` of the client (IPv6 in brackets)."""
+        return endpoint(self.client_ip, self.client_port)
+
+    @property
+    def server(self) -> str:
+        """``ip:port`` of the server (IPv6 in brackets)."""
+        return endpoint(self.server_ip, self.server_port)
+
+    def __str__(self) -> str:
+        return f"{self.client} -> {self.server}"
+
+
+def endpoint(ip: str, port: int) -> str:
+    """``ip:port``, with an IPv6 address in brackets as in URLs."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthAttempt:
+    """One SMTP AUTH exchange seen on the wire: who offered which credentials, how, and the answer."""
+
+    capture: str
+    """Path of the capture file the attempt was read from."""
+    time: datetime
+    """When the client sent the AUTH command (UTC)."""
+    flow: FlowKey
+    mechanism: str
+    """SASL mechanism name as sent by the client, upper-cased (``LOGIN``, ``PLAIN``, ``CRAM-MD5`` ...)."""
+    username: str | None = None
+    """Authentication identity; non-printable bytes are rendered as ``\\xHH`` escapes."""
+    authzid: str | None = None
+    """Authorisation identity (PLAIN, GSSAPI ...) when one was sent."""
+    secret: Secret | None = None
+    """Password (cleartext mechanisms) or crackable hash line (challenge-response mechanisms)."""
+    cracked: Secret | None = None
+    """Password recovered offline from a challenge-response secret, if any."""
+    outcome: Outcome = Outcome.UNKNOWN
+    reply_code: int | None = None
+    reply_text: str = ""
+    """Last line of the server's final reply, without the code."""
+    tls: bool = False
+    """True when the exchange happened after a successful STARTTLS (a decrypted capture)."""
+    flags: tuple[str, ...] = ()
+    """Notes on oddities: ``empty-authcid``, ``lenient-base64``, ``no-server-reply`` ..."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsSession:
+    """A connection whose SMTP conversation (and any AUTH inside it) is hidden by TLS."""
+
+    capture: str
+    time: datetime
+    flow: FlowKey
+    kind: TlsKind
+    reply_code: int | None = None
+    reply_text: str = ""
+    sni: str | None = None
+    """Server name from the TLS ClientHello, when it was captured."""
+    cleartext_after: bool = False
+    """True when cleartext SMTP continued after STARTTLS (a decrypted or re-injected capture)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Skipped:
+    """Input that could not be used, and why. Counted and reported, never dropped silently."""
+
+    source: str
+    """File (or DSN) the input came from."""
+    where: str
+    """Location inside the source: packet number, flow, line number, row key."""
+    reason: str
+    count: int = 1
+    """How many items were skipped for this same reason at this place."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """The result of one check on one subject: a weakness or an event worth acting on."""
+
+    check_id: str
+    """Stable check identifier such as ``AA101`` (see docs/checks.md)."""
+    title: str
+    severity: Severity
+    confidence: Confidence
+    subject: str
+    """What the finding is about: an account address, a flow, an IP."""
+    message: str
+    evidence: tuple[tuple[str, str], ...] = ()
+    """Ordered (label, value) pairs; values never hold secrets in clear."""
+    remediation: str = ""
+    time: datetime | None = None
+    secret: Secret | None = None
+    """The secret the finding is about, rendered through the redactor by the formats."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputFile:
+    """One input the report was built from, identified by content."""
+
+    path: str
+    kind: str
+    """``capture``, ``wordlist``, ``store``, ``log``."""
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """Everything one run found, ready for the formats."""
+
+    tool_version: str
+    generated_at: datetime
+    command: str
+    inputs: tuple[InputFile, ...] = ()
+    attempts: tuple[AuthAttempt, ...] = ()
+    tls_sessions: tuple[TlsSession, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    stats: tuple[tuple[str, int], ...] = field(default=())
+    """Counters such as packets read, flows seen, SMTP sessions; in a stable order."""
+    schema_version: int = SCHEMA_VERSION
+
+    def worst_severity(self) -> Severity | None:
+        """The highest severity among the findings, or None when there are none."""
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
