@@ -13,6 +13,7 @@ from datetime import datetime
 from authaudit.redact import Secret
 
 __all__ = [
+    "Account",
     "SCHEMA_VERSION",
     "AuthAttempt",
     "Confidence",
@@ -153,6 +154,41 @@ class TlsSession:
     """Server name from the TLS ClientHello, when it was captured."""
     cleartext_after: bool = False
     """True when cleartext SMTP continued after STARTTLS (a decrypted or re-injected capture)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """One mailbox login from an account store (vpopmail, Dovecot passwd-file, SQL ...)."""
+
+    source: str
+    """The store it was read from: a path, or a DSN without its password."""
+    store: str
+    """Kind of store: ``vpopmail``, ``vpopmail-cdb``, ``vpopmail-sql``, ``vuserinfo``,
+    ``dovecot-passwd``, ``postfixadmin``, ``sql``."""
+    location: str
+    """Where in the store: ``path:line``, ``table:key``."""
+    address: str
+    """Login as users type it: ``user@domain``, or ``user`` when the store has no domain."""
+    username: str
+    """Local part (vpopmail ``pw_name``, the passwd-file user field before ``@``)."""
+    domain: str | None = None
+    password_hash: Secret | None = None
+    """The stored hash, exactly as in the store (scheme prefix kept); kind ``hash``."""
+    scheme: str | None = None
+    """Identified password scheme (``SHA512-CRYPT``, ``BLF-CRYPT``, ``PLAIN`` ...); None if unknown."""
+    cleartext: Secret | None = None
+    """A password the store keeps in clear (vpasswd field 8, ``pw_clear_passwd``, ``{PLAIN}``)."""
+    gecos: str = ""
+    """Real name or comment field."""
+    flags: tuple[str, ...] = ()
+    """Store flags by name (vpopmail gid bits such as ``NO_SMTP``, ``QA_ADMIN``)."""
+    home: str | None = None
+    quota: str | None = None
+    last_auth_ip: str | None = None
+    """Address of the last successful login the store recorded (vpopmail lastauth)."""
+    last_auth_at: datetime | None = None
+    last_auth_service: str | None = None
+    """Service of the last login when the store records it (``smtp``, ``imap``, ``pop3``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

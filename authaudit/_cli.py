@@ -1,0 +1,197 @@
+"""The ``authaudit`` command: argument parsing, progress, output and exit codes.
+
+This is the only module that prints or exits. Exit codes: 0 no finding at or above ``--fail-on``,
+1 findings at or above it, 2 usage error or no input could be read (or, with ``--strict``, some
+input was skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from authaudit import __version__
+from authaudit.audit import AuditOptions, ProgressHook, audit_captures
+from authaudit.checks import CHECKS
+from authaudit.errors import AuthAuditError
+from authaudit.formats import FORMATS
+from authaudit.model import Report, Severity
+from authaudit.pcap.decode import DecodeOptions
+from authaudit.redact import Redactor
+from authaudit.wordlists import BUNDLED_DIR, bundled_wordlists, load_wordlists
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DEMO_CAPTURES = BUNDLED_DIR.parent / "pcaps"
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("output")
+    g.add_argument("--format", choices=list(FORMATS), default="table",
+                   help="report format (default: table)")
+    g.add_argument("-o", "--output", metavar="PATH",
+                   help="write the report to PATH (created with mode 0600) instead of stdout")
+    g.add_argument("--show-secrets", action="store_true",
+                   help="print passwords, tokens and hash lines in clear (default: redacted)")
+    g.add_argument("--fail-on", choices=[*(str(s) for s in Severity), "never"], default="high",
+                   help="exit 1 when a finding is at least this severe (default: high)")
+    g.add_argument("--strict", action="store_true",
+                   help="exit 2 when any input was skipped")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on stderr")
+    g.add_argument("-v", "--verbose", action="count", default=0, help="more notes on stderr")
+    w = p.add_argument_group("cracking")
+    w.add_argument("--wordlist", action="append", type=Path, default=[], metavar="FILE",
+                   help="candidate passwords, one per line (repeatable; default: bundled lists)")
+    w.add_argument("--no-crack", action="store_true",
+                   help="do not try candidates against challenge-response exchanges")
+    return p
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="authaudit",
+        description="Audit SMTP AUTH credentials in captures, account stores and mail logs.",
+    )
+    parser.add_argument("--version", action="version", version=f"authaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    pcap = sub.add_parser("pcap", parents=[common], help="report every SMTP AUTH attempt in captures",
+                          description="Decode SMTP AUTH attempts from pcap/pcapng captures "
+                                      "(gzip allowed), on any port.")
+    pcap.add_argument("captures", nargs="+", type=Path, metavar="CAPTURE")
+    lim = pcap.add_argument_group("limits")
+    defaults = DecodeOptions()
+    lim.add_argument("--max-flows", type=int, default=defaults.max_flows,
+                     help=f"TCP connections followed at once (default: {defaults.max_flows})")
+    lim.add_argument("--max-stream-buffer", type=int, default=defaults.max_buffered, metavar="BYTES",
+                     help="out-of-order bytes held per direction before a gap is declared "
+                          f"(default: {defaults.max_buffered})")
+    lim.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout, metavar="SECONDS",
+                     help=f"forget a silent connection after this much capture time "
+                          f"(default: {defaults.idle_timeout:g})")
+    sub.add_parser("checks", parents=[common], help="list the checks and their IDs")
+    sub.add_parser("demo", parents=[common], help="run the main job on the bundled sample data")
+    return parser
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[ProgressHook | None]:
+    """A progress bar on stderr (only on a terminal); yields the hook to report to."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def hook(label: str, done: int, total: int) -> None:
+            task = tasks.get(label)
+            if task is None:
+                task = tasks[label] = bar.add_task(label, total=total or None)
+            bar.update(task, completed=done)  # type: ignore[arg-type]
+
+        yield hook
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _exit_code(report: Report, args: argparse.Namespace) -> int:
+    if args.strict and report.skipped:
+        return EXIT_ERROR
+    worst = report.worst_severity()
+    if args.fail_on == "never" or worst is None:
+        return EXIT_OK
+    return EXIT_FINDINGS if worst.rank >= Severity(args.fail_on).rank else EXIT_OK
+
+
+def _note(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        sys.stderr.write(f"authaudit: {text}\n")
+
+
+def _audit_options(args: argparse.Namespace) -> AuditOptions:
+    lists = tuple(args.wordlist) or tuple(bundled_wordlists())
+    decode = DecodeOptions(
+        max_flows=getattr(args, "max_flows", DecodeOptions().max_flows),
+        max_buffered=getattr(args, "max_stream_buffer", DecodeOptions().max_buffered),
+        idle_timeout=getattr(args, "idle_timeout", DecodeOptions().idle_timeout),
+    )
+    words = tuple(load_wordlists(lists)) if not args.no_crack else ()
+    return AuditOptions(wordlists=lists, wordlist=words, crack=not args.no_crack, decode=decode)
+
+
+def _render(report: Report, args: argparse.Namespace) -> int:
+    redactor = Redactor(show_secrets=args.show_secrets)
+    _write(FORMATS[args.format].render(report, redactor), args.output)
+    for s in report.skipped if args.verbose else ():
+        _note(args, f"skipped {s.count}x {s.source} {s.where}: {s.reason}")
+    return _exit_code(report, args)
+
+
+def _cmd_pcap(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.captures if not p.is_file()]
+    for name in missing:
+        _note(args, f"{name}: no such file")
+    with _progress(not args.quiet) as hook:
+        report = audit_captures(args.captures, _audit_options(args), progress=hook)
+    return _render(report, args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    captures = sorted(p for p in DEMO_CAPTURES.glob("*.pcap*") if p.is_file())
+    if not captures:
+        _note(args, f"no bundled captures in {DEMO_CAPTURES}")
+        return EXIT_ERROR
+    _note(args, f"demo: decoding {len(captures)} bundled captures from {DEMO_CAPTURES}")
+    with _progress(not args.quiet) as hook:
+        report = audit_captures(captures, _audit_options(args), progress=hook)
+    code = _render(report, args)
+    return EXIT_OK if code == EXIT_FINDINGS else code
+
+
+def _cmd_checks(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    rows = [(c.id, str(c.severity), c.title) for c in CHECKS.values()]
+    sys.stdout.write(tabulate(rows, headers=("id", "default severity", "title")) + "\n")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "pcap": _cmd_pcap,
+    "demo": _cmd_demo,
+    "checks": _cmd_checks,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except AuthAuditError as exc:
+        _note(args, f"error: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _note(args, "interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
