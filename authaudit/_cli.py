@@ -33,23 +33,43 @@ DEMO_CAPTURES = BUNDLED_DIR.parent / "pcaps"
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("output")
-    g.add_argument("--format", choices=list(FORMATS), default="table",
-                   help="report format (default: table)")
-    g.add_argument("-o", "--output", metavar="PATH",
-                   help="write the report to PATH (created with mode 0600) instead of stdout")
-    g.add_argument("--show-secrets", action="store_true",
-                   help="print passwords, tokens and hash lines in clear (default: redacted)")
-    g.add_argument("--fail-on", choices=[*(str(s) for s in Severity), "never"], default="high",
-                   help="exit 1 when a finding is at least this severe (default: high)")
-    g.add_argument("--strict", action="store_true",
-                   help="exit 2 when any input was skipped")
+    g.add_argument(
+        "--format", choices=list(FORMATS), default="table", help="report format (default: table)"
+    )
+    g.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="write the report to PATH (created with mode 0600) instead of stdout",
+    )
+    g.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print passwords, tokens and hash lines in clear (default: redacted)",
+    )
+    g.add_argument(
+        "--fail-on",
+        choices=[*(str(s) for s in Severity), "never"],
+        default="high",
+        help="exit 1 when a finding is at least this severe (default: high)",
+    )
+    g.add_argument("--strict", action="store_true", help="exit 2 when any input was skipped")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on stderr")
     g.add_argument("-v", "--verbose", action="count", default=0, help="more notes on stderr")
     w = p.add_argument_group("cracking")
-    w.add_argument("--wordlist", action="append", type=Path, default=[], metavar="FILE",
-                   help="candidate passwords, one per line (repeatable; default: bundled lists)")
-    w.add_argument("--no-crack", action="store_true",
-                   help="do not try candidates against challenge-response exchanges")
+    w.add_argument(
+        "--wordlist",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="candidate passwords, one per line (repeatable; default: bundled lists)",
+    )
+    w.add_argument(
+        "--no-crack",
+        action="store_true",
+        help="do not try candidates against challenge-response exchanges",
+    )
     return p
 
 
@@ -61,20 +81,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"authaudit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    pcap = sub.add_parser("pcap", parents=[common], help="report every SMTP AUTH attempt in captures",
-                          description="Decode SMTP AUTH attempts from pcap/pcapng captures "
-                                      "(gzip allowed), on any port.")
+    pcap = sub.add_parser(
+        "pcap",
+        parents=[common],
+        help="report every SMTP AUTH attempt in captures",
+        description="Decode SMTP AUTH attempts from pcap/pcapng captures "
+        "(gzip allowed), on any port.",
+    )
     pcap.add_argument("captures", nargs="+", type=Path, metavar="CAPTURE")
     lim = pcap.add_argument_group("limits")
     defaults = DecodeOptions()
-    lim.add_argument("--max-flows", type=int, default=defaults.max_flows,
-                     help=f"TCP connections followed at once (default: {defaults.max_flows})")
-    lim.add_argument("--max-stream-buffer", type=int, default=defaults.max_buffered, metavar="BYTES",
-                     help="out-of-order bytes held per direction before a gap is declared "
-                          f"(default: {defaults.max_buffered})")
-    lim.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout, metavar="SECONDS",
-                     help=f"forget a silent connection after this much capture time "
-                          f"(default: {defaults.idle_timeout:g})")
+    lim.add_argument(
+        "--max-flows",
+        type=int,
+        default=defaults.max_flows,
+        help=f"TCP connections followed at once (default: {defaults.max_flows})",
+    )
+    lim.add_argument(
+        "--max-stream-buffer",
+        type=int,
+        default=defaults.max_buffered,
+        metavar="BYTES",
+        help="out-of-order bytes held per direction before a gap is declared "
+        f"(default: {defaults.max_buffered})",
+    )
+    lim.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=defaults.idle_timeout,
+        metavar="SECONDS",
+        help=f"forget a silent connection after this much capture time "
+        f"(default: {defaults.idle_timeout:g})",
+    )
     sub.add_parser("checks", parents=[common], help="list the checks and their IDs")
     sub.add_parser("demo", parents=[common], help="run the main job on the bundled sample data")
     return parser
@@ -89,8 +127,14 @@ def _progress(enabled: bool) -> Iterator[ProgressHook | None]:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         tasks: dict[str, object] = {}
 
         def hook(label: str, done: int, total: int) -> None:
@@ -156,7 +200,7 @@ def _cmd_pcap(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    captures = sorted(p for p in DEMO_CAPTURES.glob("*.pcap*") if p.is_file())
+    captures = sorted(p for p in DEMO_CAPTURES.rglob("*.pcap*") if p.is_file())
     if not captures:
         _note(args, f"no bundled captures in {DEMO_CAPTURES}")
         return EXIT_ERROR

@@ -69,8 +69,10 @@ def audit_captures(
     for path in paths:
         hook = None
         if progress is not None:
+
             def hook(done: int, total: int, _label: str = path.name) -> None:
                 progress(_label, done, total)
+
         try:
             result = decode_capture(str(path), options.decode, progress=hook)
             inputs.append(file_input(path, "capture"))

@@ -34,13 +34,13 @@ def name_parts(username: str, extra: Iterable[str] = ()) -> list[str]:
     local, _, domain = user.partition("@")
     add(local)
     for piece in _SPLIT.split(local):
-        if len(piece) >= 3:  # noqa: PLR2004 - shorter pieces are noise
+        if len(piece) >= 3:
             add(piece)
     if domain:
         add(domain.split(".", 1)[0])
     for word in extra:
         for piece in _SPLIT.split(word):
-            if len(piece) >= 3:  # noqa: PLR2004
+            if len(piece) >= 3:
                 add(piece)
     return list(out)
 

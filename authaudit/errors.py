@@ -5,10 +5,10 @@
     AuthAuditError                 anything authaudit raises on purpose
     ├── SourceError                an input (capture, store, log) cannot be read at all
     │   └── CaptureError           a capture file is not pcap/pcapng, or is unreadable
-    ├── ProtocolError              a byte stream broke a protocol rule (caught per stream, becomes Skipped)
+    ├── ProtocolError              a byte stream broke a protocol rule (becomes Skipped)
     │   └── SmtpProtocolError
     ├── FormatError                a report cannot be rendered in the requested format
-    └── UsageError                 the caller asked for something impossible (bad option combination)
+    └── UsageError                 an impossible combination of options
 
 Library code raises these; only the CLI turns them into messages and exit codes.
 """

@@ -13,8 +13,8 @@ from datetime import datetime
 from authaudit.redact import Secret
 
 __all__ = [
-    "Account",
     "SCHEMA_VERSION",
+    "Account",
     "AuthAttempt",
     "Confidence",
     "Finding",
@@ -113,7 +113,7 @@ def endpoint(ip: str, port: int) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthAttempt:
-    """One SMTP AUTH exchange seen on the wire: who offered which credentials, how, and the answer."""
+    """One SMTP AUTH exchange on the wire: who offered which credentials, how, and the answer."""
 
     capture: str
     """Path of the capture file the attempt was read from."""
@@ -121,7 +121,7 @@ class AuthAttempt:
     """When the client sent the AUTH command (UTC)."""
     flow: FlowKey
     mechanism: str
-    """SASL mechanism name as sent by the client, upper-cased (``LOGIN``, ``PLAIN``, ``CRAM-MD5`` ...)."""
+    """SASL mechanism name as sent by the client, upper-cased (``LOGIN``, ``CRAM-MD5`` ...)."""
     username: str | None = None
     """Authentication identity; non-printable bytes are rendered as ``\\xHH`` escapes."""
     authzid: str | None = None
@@ -175,7 +175,7 @@ class Account:
     password_hash: Secret | None = None
     """The stored hash, exactly as in the store (scheme prefix kept); kind ``hash``."""
     scheme: str | None = None
-    """Identified password scheme (``SHA512-CRYPT``, ``BLF-CRYPT``, ``PLAIN`` ...); None if unknown."""
+    """Identified password scheme (``SHA512-CRYPT``, ``PLAIN`` ...); None if unknown."""
     cleartext: Secret | None = None
     """A password the store keeps in clear (vpasswd field 8, ``pw_clear_passwd``, ``{PLAIN}``)."""
     gecos: str = ""

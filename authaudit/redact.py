@@ -2,8 +2,8 @@
 
 A :class:`Secret` never shows its value through ``str`` or ``repr``. Output code asks a
 :class:`Redactor` for the text to print; the redactor returns either the value (only when the user
-passed ``--show-secrets``) or ``redacted:<8 hex>``, a keyed fingerprint that is stable within one run,
-so that the same password seen twice can be recognised without being revealed.
+passed ``--show-secrets``) or ``redacted:<8 hex>``, a keyed fingerprint that is stable within one
+run, so that the same password seen twice can be recognised without being revealed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SecretKind(enum.StrEnum):
     """A DIGEST-MD5 response with the fields needed to verify it offline."""
     SCRAM = "scram"
     """A SCRAM proof with its salt and iteration count."""
-    BEARER_TOKEN = "bearer-token"
+    BEARER_TOKEN = "bearer-token"  # noqa: S105 - a kind name, not a password
     """An OAuth 2.0 access token (XOAUTH2, OAUTHBEARER)."""
     HASH = "hash"
     """A stored password hash (account databases)."""
@@ -60,7 +60,8 @@ class Redactor:
 
     def fingerprint(self, secret: Secret) -> str:
         """A short keyed hash of the value: equal values give equal fingerprints in one run."""
-        digest = hmac.new(self._key, secret.value.encode("utf-8", "surrogateescape"), hashlib.sha256)
+        data = secret.value.encode("utf-8", "surrogateescape")
+        digest = hmac.new(self._key, data, hashlib.sha256)
         return digest.hexdigest()[:8]
 
     def text(self, secret: Secret | None) -> str:

@@ -10,7 +10,7 @@ from authaudit.errors import SourceError
 __all__ = ["BUNDLED_DIR", "bundled_wordlists", "load_wordlists"]
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "wordlists"
-"""The ``wordlists/`` folder shipped beside the package (present in a checkout or editable install)."""
+"""The ``wordlists/`` folder beside the package (present in a checkout or an editable install)."""
 
 _COMMENT = "#!comment:"
 

@@ -17,7 +17,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "authaudit: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+# "No configuration": the package must not start a system MTA that could hold port 25 on every
+# address (the lab listens on its own loopback address).
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string authaudit.invalid" | debconf-set-selections
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq

@@ -33,7 +33,7 @@ def _expand(name: str) -> list[str]:
     m = re.search(r"\{([^}]*)\}", name)
     if not m:
         return [name]
-    return [name[: m.start()] + alt + name[m.end():] for alt in m.group(1).split(",")]
+    return [name[: m.start()] + alt + name[m.end() :] for alt in m.group(1).split(",")]
 
 
 def _pick_ip(field: str, file: str) -> str:
@@ -60,12 +60,21 @@ def _load(name: str) -> list[Row]:
             header_seen = True
             continue
         cols = line.split("\t")
-        for file in _expand(cols[0]):
-            rows.append(Row(
-                file=file, client=_pick_ip(cols[1], file), server=_pick_ip(cols[2], file),
-                sport=int(cols[3]) if cols[3] else 0, dport=int(cols[4]) if cols[4] else 0,
-                mechanism=cols[5], username=cols[6], secret=cols[7], outcome=cols[8], reply=cols[9],
-            ))
+        rows.extend(
+            Row(
+                file=file,
+                client=_pick_ip(cols[1], file),
+                server=_pick_ip(cols[2], file),
+                sport=int(cols[3]) if cols[3] else 0,
+                dport=int(cols[4]) if cols[4] else 0,
+                mechanism=cols[5],
+                username=cols[6],
+                secret=cols[7],
+                outcome=cols[8],
+                reply=cols[9],
+            )
+            for file in _expand(cols[0])
+        )
     return rows
 
 
@@ -108,8 +117,9 @@ def test_auth_attempts_match_ground_truth(file: str) -> None:
 @pytest.mark.parametrize("file", FILES)
 def test_tls_sessions_match_ground_truth(file: str) -> None:
     result = _decode(file)
-    want = sorted((r for r in EXPECTED if r.file == file and r.mechanism in _TLS_MECHS),
-                  key=lambda r: r.sport)
+    want = sorted(
+        (r for r in EXPECTED if r.file == file and r.mechanism in _TLS_MECHS), key=lambda r: r.sport
+    )
     got = sorted(result.tls_sessions, key=lambda t: t.flow.client_port)
     assert len(got) == len(want)
     for row, t in zip(want, got, strict=True):

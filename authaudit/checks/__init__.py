@@ -10,7 +10,9 @@ from authaudit.model import Finding
 
 __all__ = ["CHECKS", "Check", "Evidence", "run_checks"]
 
-CHECKS: dict[str, Check] = {c.id: c for c in (CleartextAuth(), AcceptedInClear(), ChallengeCracked())}
+CHECKS: dict[str, Check] = {
+    c.id: c for c in (CleartextAuth(), AcceptedInClear(), ChallengeCracked())
+}
 """Every check by its ID, in ID order."""
 
 

@@ -4,7 +4,8 @@ The server answered 235 to a LOGIN, PLAIN, XOAUTH2 or OAUTHBEARER exchange that 
 TLS: the captured username and password (or token) are known to work. Anyone with the capture (or
 on the path) can log in and relay mail as this account. Severity *critical*.
 
-Example row: ``critical  AA102  test on 192.0.2.25:25  Server accepted a cleartext LOGIN credential``.
+Example row:
+``critical  AA102  test on 192.0.2.25:25  Server accepted a cleartext LOGIN credential``.
 """
 
 from __future__ import annotations
@@ -43,5 +44,9 @@ class AcceptedInClear(Check):
 
 
 def _accepted_in_clear(a: AuthAttempt) -> bool:
-    return (not a.tls and a.outcome is Outcome.SUCCESS and a.secret is not None
-            and a.secret.kind in CLEARTEXT_KINDS)
+    return (
+        not a.tls
+        and a.outcome is Outcome.SUCCESS
+        and a.secret is not None
+        and a.secret.kind in CLEARTEXT_KINDS
+    )

@@ -39,8 +39,10 @@ class ChallengeCracked(Check):
             yield self.finding(
                 severity=Severity.CRITICAL if accepted else Severity.HIGH,
                 subject=exp.subject,
-                message=(f"{exp.first.mechanism} response cracked offline"
-                         + (" and accepted by the server" if accepted else "")),
+                message=(
+                    f"{exp.first.mechanism} response cracked offline"
+                    + (" and accepted by the server" if accepted else "")
+                ),
                 evidence=exp.evidence(),
                 time=exp.first.time,
                 secret=exp.first.cracked,

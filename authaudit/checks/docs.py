@@ -46,10 +46,23 @@ def checks_markdown() -> str:
     for check in CHECKS.values():
         doc = inspect.getdoc(sys.modules[type(check).__module__]) or ""
         body = doc.split("\n", 1)[1].strip() if "\n" in doc else ""
-        out += ["", f"## {check.id} {check.title}", "", body, "",
-                f"**Remediation.** {check.remediation}"]
-    out += ["", "## Reserved IDs", "", "Assigned to checks of the account scanner and the reporter.",
-            "", "| id | title |", "|---|---|"]
+        out += [
+            "",
+            f"## {check.id} {check.title}",
+            "",
+            body,
+            "",
+            f"**Remediation.** {check.remediation}",
+        ]
+    out += [
+        "",
+        "## Reserved IDs",
+        "",
+        "Assigned to checks of the account scanner and the reporter.",
+        "",
+        "| id | title |",
+        "|---|---|",
+    ]
     out += [f"| {cid} | {title} |" for cid, title in RESERVED.items() if cid not in CHECKS]
     return "\n".join(out) + "\n"
 

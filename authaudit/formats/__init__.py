@@ -11,7 +11,13 @@ __all__ = ["FORMATS", "Format"]
 
 FORMATS: dict[str, Format] = {
     f.name: f
-    for f in (TableFormat(), JsonFormat(), JsonLinesFormat(), CsvFormat(), MarkdownFormat(),
-              HtmlFormat())
+    for f in (
+        TableFormat(),
+        JsonFormat(),
+        JsonLinesFormat(),
+        CsvFormat(),
+        MarkdownFormat(),
+        HtmlFormat(),
+    )
 }
 """Every output format by its ``--format`` name."""

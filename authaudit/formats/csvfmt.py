@@ -15,7 +15,7 @@ __all__ = ["CsvFormat"]
 
 
 class CsvFormat(Format):
-    """Comma-separated values for spreadsheets; lists and mappings are JSON-encoded in their cell."""
+    """Comma-separated values for spreadsheets; lists and mappings are JSON in their cell."""
 
     name = "csv"
 

@@ -18,8 +18,8 @@ __all__ = [
     "attempt_row",
     "finding_row",
     "input_row",
-    "iter_rows",
     "iso",
+    "iter_rows",
     "skipped_row",
     "tls_row",
 ]
@@ -97,14 +97,24 @@ def finding_row(f: Finding, redactor: Redactor) -> Row:
 
 def skipped_row(s: Skipped) -> Row:
     """Fields of a ``skipped`` record."""
-    return {"kind": "skipped", "source": s.source, "where": s.where, "reason": s.reason,
-            "count": s.count}
+    return {
+        "kind": "skipped",
+        "source": s.source,
+        "where": s.where,
+        "reason": s.reason,
+        "count": s.count,
+    }
 
 
 def input_row(i: InputFile) -> Row:
     """Fields of an ``input`` record."""
-    return {"kind": "input", "path": i.path, "input_kind": i.kind, "sha256": i.sha256,
-            "size": i.size}
+    return {
+        "kind": "input",
+        "path": i.path,
+        "input_kind": i.kind,
+        "sha256": i.sha256,
+        "size": i.size,
+    }
 
 
 def iter_rows(report: Report, redactor: Redactor) -> Iterator[Row]:

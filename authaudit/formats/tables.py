@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 
 from tabulate import tabulate
 
@@ -37,6 +38,10 @@ def _short(text: str | None, limit: int = _MAX_CELL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _base(path: str) -> str:
+    return _short(PurePath(path).name, 40)
+
+
 def _time(ts: datetime | None) -> str:
     return (iso(ts) or "").replace("T", " ")
 
@@ -59,40 +64,88 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
     out: list[Section] = []
     findings = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check_id, f.subject))
     if findings:
-        out.append(Section(
-            "Findings",
-            ("severity", "check", "subject", "message", "secret"),
-            tuple((str(f.severity), f.check_id, _short(f.subject, 40), f.message,
-                   _short(redactor.text(f.secret), 40)) for f in findings),
-        ))
+        out.append(
+            Section(
+                "Findings",
+                ("severity", "check", "subject", "message", "secret"),
+                tuple(
+                    (
+                        str(f.severity),
+                        f.check_id,
+                        _short(f.subject, 40),
+                        f.message,
+                        redactor.text(f.secret),
+                    )
+                    for f in findings
+                ),
+            )
+        )
+    several = (
+        len({a.capture for a in report.attempts} | {t.capture for t in report.tls_sessions}) > 1
+    )
+    lead: tuple[str, ...] = ("capture",) if several else ()
     if report.attempts:
-        out.append(Section(
-            "SMTP AUTH attempts",
-            ("time (UTC)", "client", "server", "mech", "username", "secret", "cracked",
-             "outcome", "reply"),
-            tuple((
-                _time(a.time), a.flow.client, a.flow.server, a.mechanism + (" (tls)" if a.tls else ""),
-                _short(a.username, 40), _short(redactor.text(a.secret), 40),
-                redactor.text(a.cracked), str(a.outcome),
-                _short(f"{a.reply_code or ''} {a.reply_text}".strip(), 40),
-            ) for a in report.attempts),
-        ))
+        out.append(
+            Section(
+                "SMTP AUTH attempts",
+                (
+                    *lead,
+                    "time (UTC)",
+                    "client",
+                    "server",
+                    "mech",
+                    "username",
+                    "secret",
+                    "cracked",
+                    "outcome",
+                    "reply",
+                ),
+                tuple(
+                    (
+                        *((_base(a.capture),) if several else ()),
+                        _time(a.time),
+                        a.flow.client,
+                        a.flow.server,
+                        a.mechanism + (" (tls)" if a.tls else ""),
+                        _short(a.username, 40),
+                        redactor.text(a.secret),
+                        redactor.text(a.cracked),
+                        str(a.outcome),
+                        _short(f"{a.reply_code or ''} {a.reply_text}".strip(), 40),
+                    )
+                    for a in report.attempts
+                ),
+            )
+        )
     if report.tls_sessions:
-        out.append(Section(
-            "Encrypted sessions (credentials hidden by TLS)",
-            ("time (UTC)", "client", "server", "kind", "sni", "reply"),
-            tuple((
-                _time(t.time), t.flow.client, t.flow.server,
-                str(t.kind) + (" (cleartext follows)" if t.cleartext_after else ""),
-                t.sni or "", _short(f"{t.reply_code or ''} {t.reply_text}".strip(), 40),
-            ) for t in report.tls_sessions),
-        ))
+        out.append(
+            Section(
+                "Encrypted sessions (credentials hidden by TLS)",
+                (*lead, "time (UTC)", "client", "server", "kind", "sni", "reply"),
+                tuple(
+                    (
+                        *((_base(t.capture),) if several else ()),
+                        _time(t.time),
+                        t.flow.client,
+                        t.flow.server,
+                        str(t.kind) + (" (cleartext follows)" if t.cleartext_after else ""),
+                        t.sni or "",
+                        _short(f"{t.reply_code or ''} {t.reply_text}".strip(), 40),
+                    )
+                    for t in report.tls_sessions
+                ),
+            )
+        )
     if report.skipped:
-        out.append(Section(
-            "Skipped input",
-            ("source", "where", "reason", "count"),
-            tuple((s.source, _short(s.where, 40), s.reason, str(s.count)) for s in report.skipped),
-        ))
+        out.append(
+            Section(
+                "Skipped input",
+                ("source", "where", "reason", "count"),
+                tuple(
+                    (s.source, _short(s.where, 40), s.reason, str(s.count)) for s in report.skipped
+                ),
+            )
+        )
     return out
 
 
@@ -105,7 +158,9 @@ class TableFormat(Format):
         """See `Format.render`."""
         parts = ["\n".join(summary_lines(report))]
         for sec in sections(report, redactor):
-            table = tabulate(sec.rows, headers=sec.headers, tablefmt="simple", disable_numparse=True)
+            table = tabulate(
+                sec.rows, headers=sec.headers, tablefmt="simple", disable_numparse=True
+            )
             parts.append(f"{sec.title} ({len(sec.rows)})\n{table}")
         return "\n\n".join(parts) + "\n"
 
@@ -117,8 +172,11 @@ class MarkdownFormat(Format):
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""
-        parts = [f"# authaudit {report.command} report", "",
-                 *(f"- {line}" for line in summary_lines(report))]
+        parts = [
+            f"# authaudit {report.command} report",
+            "",
+            *(f"- {line}" for line in summary_lines(report)),
+        ]
         for sec in sections(report, redactor):
             rows = [tuple(c.replace("|", "\\|") for c in row) for row in sec.rows]
             table = tabulate(rows, headers=sec.headers, tablefmt="github", disable_numparse=True)
@@ -139,7 +197,10 @@ class HtmlFormat(Format):
         body.append("</ul>")
         for sec in sections(report, redactor):
             body.append(f"<h2>{html.escape(sec.title)} ({len(sec.rows)})</h2>")
-            body.append(tabulate(sec.rows, headers=sec.headers, tablefmt="html",
-                                 disable_numparse=True))
-        return ("<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-                f"<title>{title}</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+            body.append(
+                tabulate(sec.rows, headers=sec.headers, tablefmt="html", disable_numparse=True)
+            )
+        return (
+            '<!doctype html>\n<html><head><meta charset="utf-8">'
+            f"<title>{title}</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        )

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from authaudit.errors import SmtpProtocolError
 from authaudit.model import AuthAttempt, FlowKey, Skipped, TlsKind, TlsSession
-from authaudit.pcap.ip import TRUNCATED_IP, decode_frame
+from authaudit.pcap.ip import TRUNCATED_IP, segments
 from authaudit.pcap.reader import FrameReader
 from authaudit.pcap.reassembly import Reassembler
 from authaudit.pcap.stream import (
@@ -43,7 +44,7 @@ MAIL_TLS_PORTS = frozenset({25, 465, 587, 2525})
 """Ports on which TLS from the first byte is taken to be SMTP (SMTPS)."""
 _MAIL_NAME_PREFIXES = ("smtp", "mail", "mx", "submission", "relay", "out.", "outgoing")
 _PROGRESS_EVERY = 4096
-_DAMAGE = ("truncated", "bad ", "invalid", "malformed", "unknown link")
+_DAMAGE = ("truncated", "bad ", "invalid", "malformed", "unknown link", "unsupported link")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,14 +101,15 @@ class _Decoder:
 
     # -- stream events -------------------------------------------------------------------------
 
-    def handle(self, events: list[StreamEvent]) -> None:
+    def handle(self, events: Sequence[StreamEvent]) -> None:
         for ev in events:
-            if isinstance(ev, StreamData):
-                self._data(ev)
-            elif isinstance(ev, StreamGap):
-                self._gap(ev)
+            kind = type(ev)
+            if kind is StreamData:
+                self._data(ev)  # type: ignore[arg-type]
+            elif kind is StreamGap:
+                self._gap(ev)  # type: ignore[arg-type]
             else:
-                self._closed(ev)
+                self._closed(ev)  # type: ignore[arg-type]
 
     def _state(self, conn: Connection) -> _Flow:
         st = self.flows.get(conn)
@@ -117,10 +119,18 @@ class _Decoder:
         return st
 
     def _data(self, ev: StreamData) -> None:
-        st = self._state(ev.conn)
-        if st.session is not None:
-            st.session.receive_data(self._direction(st, ev.side), ev.data, ev.ts)
-            self._drain(st)
+        st = self.flows.get(ev.conn) or self._state(ev.conn)
+        session = st.session
+        if session is not None:
+            try:
+                session.receive_data(
+                    Direction.CLIENT if ev.side is st.client else Direction.SERVER, ev.data, ev.ts
+                )
+            except SmtpProtocolError as exc:
+                self._abandon(st, exc)
+                return
+            if session.has_events:
+                self._drain(st)
             return
         st.pending.append((ev.side, ev.ts, ev.data))
         st.seen[ev.side] += len(ev.data)
@@ -130,7 +140,11 @@ class _Decoder:
         st = self._state(ev.conn)
         self._skip(st, f"{ev.size} bytes never captured in the {self._role(st, ev.side)} stream")
         if st.session is not None:
-            st.session.receive_gap(self._direction(st, ev.side), ev.size, ev.ts)
+            try:
+                st.session.receive_gap(self._direction(st, ev.side), ev.size, ev.ts)
+            except SmtpProtocolError as exc:
+                self._abandon(st, exc)
+                return
             self._drain(st)
         elif st.pending:
             # A hole before detection finished: detect on what came after it.
@@ -143,12 +157,19 @@ class _Decoder:
             return
         conn = ev.conn
         if conn.overlaps:
-            self._skip(st, f"{conn.overlaps} retransmitted segments with different content "
-                           "(the first copy was kept)")
+            self._skip(
+                st,
+                f"{conn.overlaps} retransmitted segments with different content "
+                "(the first copy was kept)",
+            )
         if st.session is None and st.pending:
             self._detect(st, final=True)
         if st.session is not None:
-            st.session.close(ev.ts)
+            try:
+                st.session.close(ev.ts)
+            except SmtpProtocolError as exc:
+                self._abandon(st, exc)
+                return
             self._drain(st)
         reason = str(ev.reason)
         if st.session is not None and reason in {"flow limit reached", "buffer limit reached"}:
@@ -172,6 +193,14 @@ class _Decoder:
         else:
             self._drop(st)
 
+    def _abandon(self, st: _Flow, exc: SmtpProtocolError) -> None:
+        """Stop following a stream that broke SMTP; what it gave so far is kept."""
+        if st.session is not None:
+            self._drain(st)
+        self._skip(st, f"stopped following SMTP: {exc}")
+        self.flows.pop(st.conn, None)
+        self.reassembler.ignore(st.conn)
+
     def _drop(self, st: _Flow) -> None:
         self.result.stats["non_smtp_connections"] += 1
         st.pending.clear()
@@ -189,9 +218,8 @@ class _Decoder:
 
     def _start_smtp(self, st: _Flow, verdict: Verdict) -> None:
         self._orient(st, verdict.client_is_a)
-        skip_client, skip_server = (
-            (verdict.skip_a, verdict.skip_b) if st.client is Side.A else (verdict.skip_b, verdict.skip_a)
-        )
+        skips = (verdict.skip_a, verdict.skip_b)
+        skip_client, skip_server = skips if st.client is Side.A else skips[::-1]
         st.session = SmtpSession(
             max_line=self.options.max_line,
             max_buffered=self.options.max_buffered,
@@ -203,8 +231,12 @@ class _Decoder:
         if verdict.tunnel:
             self.result.stats[f"smtp_in_{verdict.tunnel}"] += 1
         pending, st.pending = st.pending, []
-        for side, ts, data in pending:
-            st.session.receive_data(self._direction(st, side), data, ts)
+        try:
+            for side, ts, data in pending:
+                st.session.receive_data(self._direction(st, side), data, ts)
+        except SmtpProtocolError as exc:
+            self._abandon(st, exc)
+            return
         self._drain(st)
 
     def _implicit_tls(self, st: _Flow, verdict: Verdict) -> None:
@@ -213,8 +245,11 @@ class _Decoder:
         sni = verdict.sni
         if st.flow.server_port in MAIL_TLS_PORTS or _mail_name(sni):
             ts = next((t for s, t, _ in st.pending if s is st.client), st.conn.first_seen)
-            self.result.tls_sessions.append(TlsSession(
-                capture=self.path, time=_utc(ts), flow=st.flow, kind=TlsKind.IMPLICIT, sni=sni))
+            self.result.tls_sessions.append(
+                TlsSession(
+                    capture=self.path, time=_utc(ts), flow=st.flow, kind=TlsKind.IMPLICIT, sni=sni
+                )
+            )
         else:
             self.result.stats["other_tls_connections"] += 1
         st.pending.clear()
@@ -231,16 +266,35 @@ class _Decoder:
 
     def _event(self, st: _Flow, flow: FlowKey, event: SessionEvent) -> None:
         if isinstance(event, AuthFinished):
-            self.result.attempts.append(AuthAttempt(
-                capture=self.path, time=_utc(event.ts), flow=flow, mechanism=event.mechanism,
-                username=event.username, authzid=event.authzid, secret=event.secret,
-                outcome=event.outcome, reply_code=event.reply_code, reply_text=event.reply_text,
-                tls=event.tls, flags=event.flags))
+            self.result.attempts.append(
+                AuthAttempt(
+                    capture=self.path,
+                    time=_utc(event.ts),
+                    flow=flow,
+                    mechanism=event.mechanism,
+                    username=event.username,
+                    authzid=event.authzid,
+                    secret=event.secret,
+                    outcome=event.outcome,
+                    reply_code=event.reply_code,
+                    reply_text=event.reply_text,
+                    tls=event.tls,
+                    flags=event.flags,
+                )
+            )
         elif isinstance(event, TlsStarted):
-            self.result.tls_sessions.append(TlsSession(
-                capture=self.path, time=_utc(event.ts), flow=flow, kind=TlsKind.STARTTLS,
-                reply_code=event.reply_code, reply_text=event.reply_text, sni=event.sni,
-                cleartext_after=event.cleartext_after))
+            self.result.tls_sessions.append(
+                TlsSession(
+                    capture=self.path,
+                    time=_utc(event.ts),
+                    flow=flow,
+                    kind=TlsKind.STARTTLS,
+                    reply_code=event.reply_code,
+                    reply_text=event.reply_text,
+                    sni=event.sni,
+                    cleartext_after=event.cleartext_after,
+                )
+            )
             if not event.cleartext_after:
                 self.flows.pop(st.conn, None)
                 self.reassembler.ignore(st.conn)
@@ -297,29 +351,27 @@ def decode_capture(
     reader = FrameReader(path)
     feed = dec.reassembler.feed
     handle = dec.handle
-    packets = 0
+    segs = 0
     last_ts = 0.0
     with reader:
-        for frame in reader:
-            packets += 1
-            seg = decode_frame(frame.linktype, frame.data, frame.ts)
-            if isinstance(seg, str):
-                not_tcp[seg] += 1
-                continue
-            last_ts = seg.ts
+        for seg in segments(reader, not_tcp):
+            segs += 1
             events = feed(seg)
             if events:
                 handle(events)
-            if progress is not None and packets % _PROGRESS_EVERY == 0:
+            if progress is not None and not segs % _PROGRESS_EVERY:
                 progress(reader.position, total)
+            last_ts = seg.ts
         handle(dec.reassembler.close_all(last_ts))
     if progress is not None:
         progress(total, total)
+    packets = segs + sum(not_tcp.values())
     stats["packets"] = packets
     for reason, count in sorted(not_tcp.items()):
         if reason.startswith(_DAMAGE) or reason == TRUNCATED_IP:
-            dec.result.skipped.append(Skipped(source=path, where="packets", reason=reason,
-                                              count=count))
+            dec.result.skipped.append(
+                Skipped(source=path, where="packets", reason=reason, count=count)
+            )
         else:
             stats["ignored_packets"] += count
     dec.result.skipped.extend(reader.skipped)

@@ -11,7 +11,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["CloseReason", "Connection", "Side", "StreamClosed", "StreamData", "StreamEvent", "StreamGap"]
+__all__ = [
+    "CloseReason",
+    "Connection",
+    "Side",
+    "StreamClosed",
+    "StreamData",
+    "StreamEvent",
+    "StreamGap",
+]
 
 
 class Side(enum.IntEnum):

@@ -37,8 +37,11 @@ def test_accepted_cleartext_login_gives_aa101_and_aa102() -> None:
 
 def test_repeated_attempts_are_grouped_with_counts() -> None:
     attempts = tuple(
-        make_attempt(time=T0 + timedelta(seconds=i), flow=make_flow(client_ip=f"10.0.0.{i % 7}"),
-                     outcome=Outcome.FAILURE if i else Outcome.SUCCESS)
+        make_attempt(
+            time=T0 + timedelta(seconds=i),
+            flow=make_flow(client_ip=f"10.0.0.{i % 7}"),
+            outcome=Outcome.FAILURE if i else Outcome.SUCCESS,
+        )
         for i in range(10)
     )
     (aa101,) = [f for f in run_checks(Evidence(attempts=attempts)) if f.check_id == "AA101"]
@@ -60,14 +63,21 @@ def test_failed_login_is_aa101_only_and_tls_is_nothing() -> None:
 def test_challenge_response_is_medium_and_cracked_is_aa103() -> None:
     cram = make_attempt(mechanism="CRAM-MD5", secret=Secret("$cram_md5$x$y", SecretKind.CRAM_MD5))
     assert _ids(Evidence(attempts=(cram,))) == [("AA101", Severity.MEDIUM, "test on 192.0.2.25:25")]
-    cracked = make_attempt(mechanism="CRAM-MD5", secret=Secret("$cram_md5$x$y", SecretKind.CRAM_MD5),
-                           cracked=Secret("test"))
+    cracked = make_attempt(
+        mechanism="CRAM-MD5",
+        secret=Secret("$cram_md5$x$y", SecretKind.CRAM_MD5),
+        cracked=Secret("test"),
+    )
     assert _ids(Evidence(attempts=(cracked,))) == [
         ("AA101", Severity.MEDIUM, "test on 192.0.2.25:25"),
         ("AA103", Severity.CRITICAL, "test on 192.0.2.25:25"),
     ]
-    failed = make_attempt(mechanism="CRAM-MD5", secret=Secret("$cram_md5$x$y", SecretKind.CRAM_MD5),
-                          cracked=Secret("test"), outcome=Outcome.FAILURE)
+    failed = make_attempt(
+        mechanism="CRAM-MD5",
+        secret=Secret("$cram_md5$x$y", SecretKind.CRAM_MD5),
+        cracked=Secret("test"),
+        outcome=Outcome.FAILURE,
+    )
     (aa103,) = [f for f in run_checks(Evidence(attempts=(failed,))) if f.check_id == "AA103"]
     assert aa103.severity is Severity.HIGH
     assert aa103.secret == Secret("test")

@@ -11,7 +11,7 @@ import pytest
 
 from authaudit.checks import Evidence, run_checks
 from authaudit.formats import FORMATS
-from authaudit.model import InputFile, Report, Skipped, TlsKind, TlsSession
+from authaudit.model import InputFile, Outcome, Report, Skipped, TlsKind, TlsSession
 from authaudit.redact import Redactor, Secret, SecretKind
 from tests.factories import T0, make_attempt, make_flow, make_report
 
@@ -24,13 +24,27 @@ def sample_report() -> Report:
     """A report with one of each record kind."""
     attempts = (
         make_attempt(secret=Secret(PASSWORD, SecretKind.CLEARTEXT)),
-        make_attempt(mechanism="CRAM-MD5", username="bob", outcome="failure",  # type: ignore[arg-type]
-                     secret=Secret("$cram_md5$PDE+$Ym9iIDAw", SecretKind.CRAM_MD5), reply_code=535,
-                     reply_text="5.7.8 Error: authentication failed", flags=("no-server-reply",)),
+        make_attempt(
+            mechanism="CRAM-MD5",
+            username="bob",
+            outcome=Outcome.FAILURE,
+            secret=Secret("$cram_md5$PDE+$Ym9iIDAw", SecretKind.CRAM_MD5),
+            reply_code=535,
+            reply_text="5.7.8 Error: authentication failed",
+            flags=("no-server-reply",),
+        ),
     )
-    tls = (TlsSession(capture="dump.pcap", time=T0, kind=TlsKind.STARTTLS, reply_code=220,
-                      reply_text="2.0.0 Ready to start TLS", sni="mail.example.org",
-                      flow=make_flow(server_ip="2001:db8::25", client_ip="2001:db8::1")),)
+    tls = (
+        TlsSession(
+            capture="dump.pcap",
+            time=T0,
+            kind=TlsKind.STARTTLS,
+            reply_code=220,
+            reply_text="2.0.0 Ready to start TLS",
+            sni="mail.example.org",
+            flow=make_flow(server_ip="2001:db8::25", client_ip="2001:db8::1"),
+        ),
+    )
     return make_report(
         inputs=(InputFile(path="dump.pcap", kind="capture", sha256="ab" * 32, size=1234),),
         attempts=attempts,
@@ -68,13 +82,37 @@ def test_jsonl_records_follow_the_contract() -> None:
     lines = FORMATS["jsonl"].render(sample_report(), Redactor(key=KEY)).splitlines()
     objs = [json.loads(line) for line in lines]
     assert [o["kind"] for o in objs] == [
-        "report", "input", "auth_attempt", "auth_attempt", "tls_session",
-        "finding", "finding", "finding", "skipped"]
+        "report",
+        "input",
+        "auth_attempt",
+        "auth_attempt",
+        "tls_session",
+        "finding",
+        "finding",
+        "finding",
+        "skipped",
+    ]
     attempt = objs[2]
     assert list(attempt) == [
-        "kind", "capture", "time", "client_ip", "client_port", "server_ip", "server_port",
-        "mechanism", "username", "authzid", "secret", "secret_kind", "cracked", "outcome",
-        "reply_code", "reply_text", "tls", "flags"]
+        "kind",
+        "capture",
+        "time",
+        "client_ip",
+        "client_port",
+        "server_ip",
+        "server_port",
+        "mechanism",
+        "username",
+        "authzid",
+        "secret",
+        "secret_kind",
+        "cracked",
+        "outcome",
+        "reply_code",
+        "reply_text",
+        "tls",
+        "flags",
+    ]
     assert attempt["time"] == "2026-11-01T12:00:00Z"
     assert attempt["secret_kind"] == "cleartext"
     assert objs[0]["schema_version"] == 1
@@ -84,14 +122,31 @@ def test_csv_has_one_row_per_record_and_a_kind_column() -> None:
     text = FORMATS["csv"].render(sample_report(), Redactor(key=KEY))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["kind"] for r in rows] == [
-        "input", "auth_attempt", "auth_attempt", "tls_session", "finding", "finding", "finding",
-        "skipped"]
+        "input",
+        "auth_attempt",
+        "auth_attempt",
+        "tls_session",
+        "finding",
+        "finding",
+        "finding",
+        "skipped",
+    ]
     assert json.loads(rows[2]["flags"]) == ["no-server-reply"]
 
 
 def test_json_document_sections() -> None:
     doc = json.loads(FORMATS["json"].render(sample_report(), Redactor(key=KEY)))
-    assert list(doc) == ["schema_version", "tool_version", "generated_at", "command", "inputs",
-                         "stats", "auth_attempts", "tls_sessions", "findings", "skipped"]
+    assert list(doc) == [
+        "schema_version",
+        "tool_version",
+        "generated_at",
+        "command",
+        "inputs",
+        "stats",
+        "auth_attempts",
+        "tls_sessions",
+        "findings",
+        "skipped",
+    ]
     assert doc["stats"] == {"packets": 42, "smtp_sessions": 2}
     assert [f["check_id"] for f in doc["findings"]] == ["AA101", "AA101", "AA102"]
