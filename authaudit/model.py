@@ -191,6 +191,36 @@ class Account:
     """Service of the last login when the store records it (``smtp``, ``imap``, ``pop3``)."""
 
 
+class FoundBy(enum.StrEnum):
+    """How an account's password became known to the audit."""
+
+    STORED_CLEARTEXT = "stored-cleartext"
+    """The store keeps it in clear (or reversibly encoded)."""
+    EMPTY = "empty"
+    """The empty password verifies."""
+    USERNAME = "username"
+    """It equals the login, its local part or the domain name, in some letter case."""
+    VARIANT = "variant"
+    """A simple variant of the login or the real name (reversed, digits, year, leet ...)."""
+    WORDLIST = "wordlist"
+    """It is in a wordlist."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountResult:
+    """An account and what guessing learned about its password."""
+
+    account: Account
+    password: Secret | None = None
+    """The password, when stored in clear or recovered by a candidate."""
+    found_by: FoundBy | None = None
+    candidates_tried: int = 0
+    complete: bool = True
+    """False when the guessing budget ran out before every candidate of the profile was tried."""
+    problem: str | None = None
+    """Why the password could not be checked (unknown scheme, malformed hash, locked ...)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Skipped:
     """Input that could not be used, and why. Counted and reported, never dropped silently."""
@@ -245,6 +275,7 @@ class Report:
     inputs: tuple[InputFile, ...] = ()
     attempts: tuple[AuthAttempt, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()
+    accounts: tuple[AccountResult, ...] = ()
     findings: tuple[Finding, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     stats: tuple[tuple[str, int], ...] = field(default=())

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from authaudit.model import AuthAttempt, Confidence, Finding, Severity, TlsSession
+from authaudit.model import AccountResult, AuthAttempt, Confidence, Finding, Severity, TlsSession
 
 __all__ = ["Check", "Evidence"]
 
@@ -17,6 +17,7 @@ class Evidence:
 
     attempts: tuple[AuthAttempt, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()
+    accounts: tuple[AccountResult, ...] = ()
 
 
 class Check(abc.ABC):
