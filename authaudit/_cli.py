@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from authaudit import __version__
-from authaudit.audit import AuditOptions, ProgressHook, audit_captures
+from authaudit.accounts.interface import AccountSource
+from authaudit.audit import AuditOptions, ProgressHook, audit_accounts, audit_captures
 from authaudit.checks import CHECKS
-from authaudit.errors import AuthAuditError
+from authaudit.errors import AuthAuditError, UsageError
 from authaudit.formats import FORMATS
 from authaudit.model import Report, Severity
 from authaudit.pcap.decode import DecodeOptions
@@ -64,6 +65,12 @@ def _common() -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="candidate passwords, one per line (repeatable; default: bundled lists)",
+    )
+    w.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes for cracking and guessing (default: one per core)",
     )
     w.add_argument(
         "--no-crack",
@@ -113,9 +120,126 @@ def _parser() -> argparse.ArgumentParser:
         help=f"forget a silent connection after this much capture time "
         f"(default: {defaults.idle_timeout:g})",
     )
+    acc = sub.add_parser(
+        "accounts",
+        parents=[common],
+        help="audit mailbox account stores for weak credentials",
+        description="Read vpopmail and Dovecot account stores (read-only) and flag accounts "
+        "whose password is the username, a variant of it, empty, in a wordlist, stored in clear "
+        "or hashed weakly. Store options can be repeated and combined.",
+    )
+    _store_options(acc)
     sub.add_parser("checks", parents=[common], help="list the checks and their IDs")
     sub.add_parser("demo", parents=[common], help="run the main job on the bundled sample data")
     return parser
+
+
+def _store_options(p: argparse.ArgumentParser) -> None:
+    """The STORE options shared by ``accounts`` and ``report``."""
+    g = p.add_argument_group("stores (repeatable)")
+    g.add_argument(
+        "--vpopmail",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a vpopmail home (users/assign, domains/), live or a copy; absolute "
+        "paths inside it are re-rooted under DIR",
+    )
+    g.add_argument(
+        "--assign",
+        type=Path,
+        metavar="FILE",
+        help="qmail users/assign to use with --vpopmail (default: DIR/users/assign)",
+    )
+    g.add_argument(
+        "--vuserinfo",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a saved `vuserinfo -D domain` or `vuserinfo user@domain` dump",
+    )
+    g.add_argument(
+        "--dovecot-passwd",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a Dovecot passwd-file (user:{SCHEME}hash:uid:gid:gecos:home:shell:extra)",
+    )
+    g.add_argument(
+        "--default-scheme",
+        default="CRYPT",
+        metavar="SCHEME",
+        help="scheme of passwd-file hashes without a {SCHEME} prefix (default: CRYPT)",
+    )
+    g.add_argument(
+        "--vpopmail-sql",
+        action="append",
+        default=[],
+        metavar="DSN",
+        help="vpopmail MySQL/MariaDB backend, e.g. mysql://user@localhost/vpopmail"
+        "?unix_socket=/run/mysqld/mysqld.sock",
+    )
+    g.add_argument(
+        "--postfixadmin",
+        action="append",
+        default=[],
+        metavar="DSN",
+        help="PostfixAdmin database (its mailbox table)",
+    )
+    g.add_argument("--sql", metavar="DSN", help="any SQL passdb, with --query")
+    g.add_argument(
+        "--query",
+        metavar="SQL",
+        help="SELECT returning user/username, password[, domain, name] for --sql",
+    )
+    g.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="environment variable holding the database password (never on the "
+        "command line); a MySQL option file ~/.my.cnf also works",
+    )
+    gg = p.add_argument_group("guessing")
+    gg.add_argument(
+        "--thorough",
+        action="store_true",
+        help="try every candidate on every account, however slow its hash",
+    )
+
+
+def _sql_stores(args: argparse.Namespace) -> list[AccountSource]:
+    """SQL stores; the database driver is imported only when one is named."""
+    if not (args.vpopmail_sql or args.postfixadmin or args.sql):
+        return []
+    if args.sql and not args.query:
+        raise UsageError("--sql needs --query")
+    from authaudit.accounts.postfixadmin import PostfixAdminSource
+    from authaudit.accounts.sql import SqlQuerySource
+    from authaudit.accounts.vpopmail_sql import VpopmailSqlSource
+
+    env = args.password_env
+    sources: list[AccountSource] = []
+    sources += [VpopmailSqlSource(dsn, password_env=env) for dsn in args.vpopmail_sql]
+    sources += [PostfixAdminSource(dsn, password_env=env) for dsn in args.postfixadmin]
+    if args.sql:
+        sources.append(SqlQuerySource(args.sql, args.query, password_env=env))
+    return sources
+
+
+def _stores(args: argparse.Namespace) -> list[AccountSource]:
+    """The account sources the STORE options name, in command-line option order."""
+    from authaudit.accounts.dovecot import DovecotPasswdSource
+    from authaudit.accounts.vpopmail import VpopmailSource
+    from authaudit.accounts.vuserinfo import VuserinfoSource
+
+    sources: list[AccountSource] = []
+    sources += [VpopmailSource(d, assign=args.assign) for d in args.vpopmail]
+    sources += [VuserinfoSource(f) for f in args.vuserinfo]
+    sources += [DovecotPasswdSource(f, args.default_scheme) for f in args.dovecot_passwd]
+    sources += _sql_stores(args)
+    return sources
 
 
 @contextmanager
@@ -146,15 +270,16 @@ def _progress(enabled: bool) -> Iterator[ProgressHook | None]:
         yield hook
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(chunks: Iterable[str], output: str | None) -> None:
+    """Write the report to stdout, or to ``output`` created (or truncated) with mode 0600."""
     if output is None or output == "-":
-        sys.stdout.write(text)
+        sys.stdout.writelines(chunks)
         sys.stdout.flush()
         return
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.writelines(chunks)
 
 
 def _exit_code(report: Report, args: argparse.Namespace) -> int:
@@ -179,12 +304,19 @@ def _audit_options(args: argparse.Namespace) -> AuditOptions:
         idle_timeout=getattr(args, "idle_timeout", DecodeOptions().idle_timeout),
     )
     words = tuple(load_wordlists(lists)) if not args.no_crack else ()
-    return AuditOptions(wordlists=lists, wordlist=words, crack=not args.no_crack, decode=decode)
+    return AuditOptions(
+        wordlists=lists,
+        wordlist=words,
+        crack=not args.no_crack,
+        decode=decode,
+        thorough=getattr(args, "thorough", False),
+        jobs=getattr(args, "jobs", None),
+    )
 
 
 def _render(report: Report, args: argparse.Namespace) -> int:
     redactor = Redactor(show_secrets=args.show_secrets)
-    _write(FORMATS[args.format].render(report, redactor), args.output)
+    _write(FORMATS[args.format].chunks(report, redactor), args.output)
     for s in report.skipped if args.verbose else ():
         _note(args, f"skipped {s.count}x {s.source} {s.where}: {s.reason}")
     return _exit_code(report, args)
@@ -196,6 +328,19 @@ def _cmd_pcap(args: argparse.Namespace) -> int:
         _note(args, f"{name}: no such file")
     with _progress(not args.quiet) as hook:
         report = audit_captures(args.captures, _audit_options(args), progress=hook)
+    return _render(report, args)
+
+
+def _cmd_accounts(args: argparse.Namespace) -> int:
+    sources = _stores(args)
+    if not sources:
+        _note(
+            args, "accounts: name at least one store (--vpopmail DIR, --dovecot-passwd FILE, ...)"
+        )
+        return EXIT_ERROR
+    options = _audit_options(args)
+    with _progress(not args.quiet) as hook:
+        report = audit_accounts(sources, options, progress=hook)
     return _render(report, args)
 
 
@@ -222,6 +367,7 @@ def _cmd_checks(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "pcap": _cmd_pcap,
     "demo": _cmd_demo,
+    "accounts": _cmd_accounts,
     "checks": _cmd_checks,
 }
 

@@ -13,7 +13,9 @@ connections:
 * HTTP flows on port 80 as noise (about a quarter of the packets).
 * IPv4, IPv6 and 802.1Q VLAN framing; MSS-sized segments; about 2 % of the data segments are
   retransmitted later (exact duplicates) and about 1 % are swapped with the next segment going the
-  same way. IPv4 header checksums are valid; TCP checksums are left at zero.
+  same way when no packet of the other side lies between them (a swap across a reply would show
+  the reply before the data it answers, which no real capture does). IPv4 header checksums are
+  valid; TCP checksums are left at zero.
 
 The ground truth (every AUTH attempt, in flow order) is written next to the capture as
 ``OUT.pcap.truth.tsv``; STARTTLS sessions are listed in ``OUT.pcap.tls.tsv``. The same seed and
@@ -58,7 +60,7 @@ __all__ = [
     "read_truth",
 ]
 
-GENERATOR_VERSION: Final = 1
+GENERATOR_VERSION: Final = 2
 """Bumped whenever the bytes produced for a given seed change (the benchmark caches on it)."""
 DEFAULT_SESSIONS: Final = 16_000
 DEFAULT_SEED: Final = 1
@@ -450,8 +452,11 @@ class _Conv:
             idx = [i for i, p in enumerate(pkts) if p[2] and p[1] == d]
             j = 0
             while j < len(idx) - 1:
-                if rng.random() < reorder_rate:
-                    a, b = idx[j], idx[j + 1]
+                a, b = idx[j], idx[j + 1]
+                # Swap only when nothing from the other side lies between the two segments: the
+                # receiver cannot acknowledge (or answer) bytes it has not received yet, so a real
+                # capture never shows a reply before the data it answers.
+                if rng.random() < reorder_rate and all(pkts[k][1] == d for k in range(a + 1, b)):
                     pa, pb = pkts[a], pkts[b]
                     pkts[a] = (pa[0], d, True, pb[3])
                     pkts[b] = (pb[0], d, True, pa[3])

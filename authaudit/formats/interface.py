@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 
 from authaudit.model import Report
 from authaudit.redact import Redactor
@@ -19,3 +20,9 @@ class Format(abc.ABC):
     @abc.abstractmethod
     def render(self, report: Report, redactor: Redactor) -> str:
         """The whole report as text, secrets passed through ``redactor``."""
+
+    def chunks(self, report: Report, redactor: Redactor) -> Iterator[str]:
+        """The same text in pieces, so that a large report is written without being held whole.
+
+        Formats that can stream override this; the default yields :meth:`render` at once."""
+        yield self.render(report, redactor)

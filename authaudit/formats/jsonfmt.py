@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from authaudit.formats.interface import Format
 from authaudit.formats.rows import (
+    account_row,
     attempt_row,
     finding_row,
     input_row,
@@ -40,6 +42,7 @@ class JsonFormat(Format):
             "stats": dict(report.stats),
             "auth_attempts": [_strip_kind(attempt_row(a, redactor)) for a in report.attempts],
             "tls_sessions": [_strip_kind(tls_row(t)) for t in report.tls_sessions],
+            "accounts": [_strip_kind(account_row(r, redactor)) for r in report.accounts],
             "findings": [_strip_kind(finding_row(f, redactor)) for f in report.findings],
             "skipped": [_strip_kind(skipped_row(s)) for s in report.skipped],
         }
@@ -53,6 +56,10 @@ class JsonLinesFormat(Format):
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""
+        return "".join(self.chunks(report, redactor))
+
+    def chunks(self, report: Report, redactor: Redactor) -> Iterator[str]:
+        """See `Format.chunks`: one line at a time."""
         header = {
             "kind": "report",
             "schema_version": report.schema_version,
@@ -61,6 +68,6 @@ class JsonLinesFormat(Format):
             "command": report.command,
             "stats": dict(report.stats),
         }
-        lines = [json.dumps(header, ensure_ascii=False)]
-        lines.extend(json.dumps(row, ensure_ascii=False) for row in iter_rows(report, redactor))
-        return "\n".join(lines) + "\n"
+        yield json.dumps(header, ensure_ascii=False) + "\n"
+        for row in iter_rows(report, redactor):
+            yield json.dumps(row, ensure_ascii=False) + "\n"

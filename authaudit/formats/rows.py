@@ -10,11 +10,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from authaudit.model import AuthAttempt, Finding, InputFile, Report, Skipped, TlsSession
+from authaudit.model import (
+    AccountResult,
+    AuthAttempt,
+    Finding,
+    InputFile,
+    Report,
+    Skipped,
+    TlsSession,
+)
 from authaudit.redact import Redactor
 
 __all__ = [
     "Row",
+    "account_row",
     "attempt_row",
     "finding_row",
     "input_row",
@@ -95,6 +104,32 @@ def finding_row(f: Finding, redactor: Redactor) -> Row:
     }
 
 
+def account_row(r: AccountResult, redactor: Redactor) -> Row:
+    """Fields of an ``account`` record: the stored account and what guessing found."""
+    a = r.account
+    return {
+        "kind": "account",
+        "source": a.source,
+        "store": a.store,
+        "location": a.location,
+        "address": a.address,
+        "username": a.username,
+        "domain": a.domain,
+        "scheme": a.scheme,
+        "hash": redactor.text(a.password_hash) if a.password_hash is not None else None,
+        "password": redactor.text(r.password) if r.password is not None else None,
+        "found_by": str(r.found_by) if r.found_by is not None else None,
+        "candidates_tried": r.candidates_tried,
+        "complete": r.complete,
+        "problem": r.problem,
+        "gecos": a.gecos,
+        "flags": list(a.flags),
+        "last_auth_ip": a.last_auth_ip,
+        "last_auth_at": iso(a.last_auth_at),
+        "last_auth_service": a.last_auth_service,
+    }
+
+
 def skipped_row(s: Skipped) -> Row:
     """Fields of a ``skipped`` record."""
     return {
@@ -125,6 +160,8 @@ def iter_rows(report: Report, redactor: Redactor) -> Iterator[Row]:
         yield attempt_row(a, redactor)
     for t in report.tls_sessions:
         yield tls_row(t)
+    for r in report.accounts:
+        yield account_row(r, redactor)
     for f in report.findings:
         yield finding_row(f, redactor)
     for s in report.skipped:

@@ -136,6 +136,8 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
                 ),
             )
         )
+    if report.accounts:
+        out.append(_accounts_section(report, redactor))
     if report.skipped:
         out.append(
             Section(
@@ -147,6 +149,48 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
             )
         )
     return out
+
+
+_LIST_ALL_ACCOUNTS = 50
+
+
+def _accounts_section(report: Report, redactor: Redactor) -> Section:
+    """Accounts with what guessing found; in a large store only those with a finding or problem."""
+    results = report.accounts
+    flagged = {f.subject for f in report.findings}
+    shown = [
+        r
+        for r in results
+        if len(results) <= _LIST_ALL_ACCOUNTS or r.account.address in flagged or r.problem
+    ]
+    title = "Accounts"
+    if len(shown) < len(results):
+        title = f"Accounts with findings or problems, of {len(results)}"
+    return Section(
+        title,
+        ("account", "scheme", "password", "found by", "last auth ip", "last auth (UTC)", "notes"),
+        tuple(
+            (
+                _short(r.account.address, 40),
+                r.account.scheme or "",
+                redactor.text(r.password),
+                str(r.found_by or ""),
+                r.account.last_auth_ip or "",
+                _time(r.account.last_auth_at),
+                _short(
+                    "; ".join(
+                        [
+                            *r.account.flags,
+                            *([r.problem] if r.problem else []),
+                            *([] if r.complete else ["budget exhausted"]),
+                        ]
+                    ),
+                    50,
+                ),
+            )
+            for r in shown
+        ),
+    )
 
 
 class TableFormat(Format):

@@ -72,6 +72,8 @@ class Conversation:
         """The DATA command ended with a bare LF: so may the end of its body (see buffer.py)."""
         self._bdat_left = 0
         self._gapped = False
+        self._gap_in_body = False
+        """The last client gap hit a message body: only its end may resynchronise."""
         self._junk = 0
         self._notes = 0
         self._step = _STEPS[self.state]
@@ -365,17 +367,29 @@ class Conversation:
         state = self.state
         if self._attempt is not None:
             self._emit_auth(self._attempt.abandon("gap"))
-        if state not in (State.DATA_BODY, State.BDAT_CHUNK):
+        self._gap_in_body = state in (State.DATA_BODY, State.BDAT_CHUNK)
+        if not self._gap_in_body:
             self._gapped = True  # commands may have been lost: later pairings are less certain
         dropped = self._client.clear()
         extra = f", {dropped} buffered bytes dropped" if dropped else ""
         self._note(ts, f"{size} client bytes were not captured{extra}; resynchronising")
         self._fire(Trigger.CLIENT_GAP)
 
+    def _server_spoke_before(self, ts: float) -> bool:
+        """True when unread server bytes were captured no later than ``ts``.
+
+        During a message body a server says nothing; a reply captured before a client line
+        therefore means the body had ended (its end was in the bytes the gap swallowed)."""
+        return len(self._server) > 0 and self._server.next_ts <= ts
+
     def _resync_line(self, line: bytes, ts: float) -> None:
         """After lost client bytes: wait for the end of a message body or a sure command."""
         end_of_body = line == b"."
         if not end_of_body and not commands.surely_command(line):
+            return
+        if not end_of_body and self._gap_in_body and not self._server_spoke_before(ts):
+            # The gap hit a message body and the server has not answered its end yet: this
+            # command-like line is message content (a forwarded mail, a bait), not a command.
             return
         # Replies to what the gap swallowed were captured before this line: drop them.
         self._pairing.forget()

@@ -259,3 +259,20 @@ def test_empty_data_is_ignored() -> None:
     session = SmtpSession()
     session.receive_data(CLIENT, b"", 0.0)
     assert session.next_event() is None
+
+
+def test_client_gap_inside_a_body_never_turns_body_lines_into_credentials() -> None:
+    session = SmtpSession()
+    events = drive(
+        session,
+        (SERVER, b"220 mx\r\n"),
+        (CLIENT, b"EHLO a\r\nDATA\r\n"),
+        (SERVER, b"250 mx\r\n354 go\r\n"),
+        (CLIENT, b"body\r\n"),
+        (CLIENT, 500),
+        (CLIENT, b"AUTH PLAIN " + b64("\x00bait\x00hunter2") + b"\r\nmore body\r\n.\r\n"),
+        (SERVER, b"250 queued\r\n"),
+        (CLIENT, b"QUIT\r\n"),
+        (SERVER, b"221 bye\r\n"),
+    )
+    assert auths(events) == []
