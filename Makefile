@@ -1,6 +1,7 @@
 # authaudit: `make demo` and `make test` are the two entry points (see README.md).
 # Both work on a fresh Debian 12 machine as root: missing Python venv support and the system
-# peers the tests drive (tshark, tcpdump, postfix, dovecot, swaks, john) are installed with apt.
+# peers the tests drive (tshark, tcpdump, postfix, dovecot, swaks, john, mariadb) are installed
+# with apt.
 
 SHELL   := /bin/bash
 PYTHON  ?= python3

@@ -28,7 +28,7 @@ from authaudit.wordlists import BUNDLED_DIR, bundled_wordlists, load_wordlists
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-DEMO_CAPTURES = BUNDLED_DIR.parent / "pcaps"
+DEMO_CAPTURES = BUNDLED_DIR.parent / "pcaps" / "demo"
 
 
 def _common() -> argparse.ArgumentParser:
@@ -345,7 +345,7 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    captures = sorted(p for p in DEMO_CAPTURES.rglob("*.pcap*") if p.is_file())
+    captures = sorted(p for p in DEMO_CAPTURES.glob("*.pcap*") if p.is_file())
     if not captures:
         _note(args, f"no bundled captures in {DEMO_CAPTURES}")
         return EXIT_ERROR

@@ -154,3 +154,6 @@ def test_demo_runs_on_bundled_data(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo", "-q")
     assert code == 0
     assert "AA102" in out
+    assert "82.128.32.42:50318" in out
+    assert "235 2.0.0 OK Authenticated" in out
+    assert "dGVzdA" not in out
