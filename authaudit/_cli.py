@@ -302,6 +302,7 @@ def _audit_options(args: argparse.Namespace) -> AuditOptions:
         max_flows=getattr(args, "max_flows", DecodeOptions().max_flows),
         max_buffered=getattr(args, "max_stream_buffer", DecodeOptions().max_buffered),
         idle_timeout=getattr(args, "idle_timeout", DecodeOptions().idle_timeout),
+        jobs=args.jobs or os.cpu_count() or 1,
     )
     words = tuple(load_wordlists(lists)) if not args.no_crack else ()
     return AuditOptions(

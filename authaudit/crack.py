@@ -10,6 +10,7 @@ capture with thousands of exchanges takes minutes on one core.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -80,7 +81,12 @@ def crack_attempts(
             if progress is not None:
                 progress(i, len(jobs_list))
     else:
-        with ProcessPoolExecutor(workers, initializer=_init, initargs=(wordlist, years)) as pool:
+        # spawn, not fork: the caller may run threads (a progress bar), and forking a threaded
+        # process can deadlock.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init, initargs=(wordlist, years)
+        ) as pool:
             for i, result in enumerate(pool.map(_crack_job, jobs_list, chunksize=_CHUNK), 1):
                 found.append(result)
                 if progress is not None:

@@ -38,6 +38,10 @@ class SourceError(AuthAuditError):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        # Rebuilt from (source, reason), so that it crosses a process pool intact.
+        return (type(self), (self.source, self.reason))
+
 
 class CaptureError(SourceError):
     """A capture file is not a pcap/pcapng file, or cannot be opened."""

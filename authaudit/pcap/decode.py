@@ -39,7 +39,7 @@ from authaudit.smtp.detect import Kind, Verdict, classify
 from authaudit.smtp.events import AuthFinished, SessionEvent, TlsStarted
 from authaudit.smtp.session import Direction, SmtpSession
 
-__all__ = ["CaptureResult", "DecodeOptions", "decode_capture"]
+__all__ = ["CaptureResult", "DecodeOptions", "decode_capture", "decode_shard"]
 
 MAIL_TLS_PORTS = frozenset({25, 465, 587, 2525})
 """Ports on which TLS from the first byte is taken to be SMTP (SMTPS)."""
@@ -62,6 +62,11 @@ class DecodeOptions:
     """Longest SMTP line kept whole; longer ones are cut and noted."""
     detect_bytes: int = 8_192
     """Bytes per side examined before a connection that still looks like nothing is dropped."""
+    jobs: int = 1
+    """Processes sharing the work on a large capture, each following its own share of the
+    connections (see ``shards.py``); 1 decodes in this process."""
+    shard_min_bytes: int = 32 << 20
+    """Captures smaller than this are decoded in one process whatever ``jobs`` says."""
 
 
 @dataclass(slots=True)
@@ -345,20 +350,39 @@ def decode_capture(
     reported as ``Skipped`` with everything found before it.
     """
     options = options or DecodeOptions()
+    if options.jobs > 1 and _size(path) >= options.shard_min_bytes:
+        from authaudit.pcap.shards import decode_sharded
+
+        return decode_sharded(path, options, progress=progress)
     # NOTE: the hot loop allocates millions of short-lived tuples and no reference cycles; the
     # cyclic collector's generation-0 passes cost ~10 % of the run and free nothing.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode(path, options, progress)
+        return decode_shard(path, options, progress)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _decode(
-    path: str, options: DecodeOptions, progress: Callable[[int, int], None] | None
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # the reader reports the problem
+
+
+def decode_shard(
+    path: str,
+    options: DecodeOptions,
+    progress: Callable[[int, int], None] | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> CaptureResult:
+    """Decode the connections of one shard: those whose ``(sport ^ dport) % count == index``.
+
+    Only shard 0 counts packets and reports packet-level damage, so that the shards' results add
+    up to the single-process result."""
+    index, count = shard
     dec = _Decoder(path, options)
     stats = dec.result.stats
     not_tcp: Counter[str] = Counter()
@@ -371,6 +395,8 @@ def _decode(
     with reader:
         for seg in segments(reader, not_tcp):
             segs += 1
+            if count > 1 and (seg.sport ^ seg.dport) % count != index:
+                continue  # another shard's connection; the XOR is the same in both directions
             events = feed(seg)
             if events:
                 handle(events)
@@ -380,6 +406,10 @@ def _decode(
         handle(dec.reassembler.close_all(last_ts))
     if progress is not None:
         progress(total, total)
+    if index:
+        dec.result.attempts.sort(key=lambda a: a.time)
+        dec.result.tls_sessions.sort(key=lambda t: t.time)
+        return dec.result
     packets = segs + sum(not_tcp.values())
     stats["packets"] = packets
     for reason, count in sorted(not_tcp.items()):
