@@ -29,6 +29,7 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEMO_CAPTURES = BUNDLED_DIR.parent / "pcaps" / "demo"
+DEMO_STORES = BUNDLED_DIR.parent / "tests" / "data" / "demo"
 
 
 def _common() -> argparse.ArgumentParser:
@@ -316,7 +317,8 @@ def _audit_options(args: argparse.Namespace) -> AuditOptions:
 
 
 def _render(report: Report, args: argparse.Namespace) -> int:
-    redactor = Redactor(show_secrets=args.show_secrets)
+    # One redactor per run: equal secrets get equal fingerprints across every report printed.
+    redactor: Redactor = args.redactor
     _write(FORMATS[args.format].chunks(report, redactor), args.output)
     for s in report.skipped if args.verbose else ():
         _note(args, f"skipped {s.count}x {s.source} {s.where}: {s.reason}")
@@ -346,15 +348,27 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    """The relay-spam case on bundled data: the capture, then the customer's account store."""
+    from authaudit.accounts.vuserinfo import VuserinfoSource
+
     captures = sorted(p for p in DEMO_CAPTURES.glob("*.pcap*") if p.is_file())
-    if not captures:
-        _note(args, f"no bundled captures in {DEMO_CAPTURES}")
+    stores = sorted(DEMO_STORES.glob("vuserinfo-*.txt"))
+    if not captures or not stores:
+        _note(args, f"bundled demo data missing ({DEMO_CAPTURES}, {DEMO_STORES})")
         return EXIT_ERROR
-    _note(args, f"demo: decoding {len(captures)} bundled captures from {DEMO_CAPTURES}")
+    options = _audit_options(args)
+    _note(args, f"demo 1/2: authaudit pcap {' '.join(str(p) for p in captures)}")
     with _progress(not args.quiet) as hook:
-        report = audit_captures(captures, _audit_options(args), progress=hook)
-    code = _render(report, args)
-    return EXIT_OK if code == EXIT_FINDINGS else code
+        wire = audit_captures(captures, options, progress=hook)
+    codes = [_render(wire, args)]
+    if args.output is None and args.format in {"table", "markdown"}:
+        sys.stdout.write("\n")
+    _note(args, f"demo 2/2: authaudit accounts --vuserinfo {' '.join(str(p) for p in stores)}")
+    with _progress(not args.quiet) as hook:
+        store = audit_accounts([VuserinfoSource(p) for p in stores], options, progress=hook)
+    if args.output is None:
+        codes.append(_render(store, args))
+    return EXIT_ERROR if EXIT_ERROR in codes else EXIT_OK
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
@@ -376,6 +390,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = _parser().parse_args(argv)
+    args.redactor = Redactor(show_secrets=getattr(args, "show_secrets", False))
     try:
         return COMMANDS[args.command](args)
     except AuthAuditError as exc:

@@ -13,7 +13,7 @@ import pytest
 
 from authaudit import __version__
 from authaudit._cli import main
-from tests.conftest import PUBLIC
+from tests.conftest import PUBLIC, ROOT
 
 GURPARTAP = PUBLIC / "smtp-auth-login_gurpartap.pcap"
 NEGATIVE = PUBLIC / "smtp-noauth_negative-control.pcap"
@@ -157,3 +157,38 @@ def test_demo_runs_on_bundled_data(capsys: pytest.CaptureFixture[str]) -> None:
     assert "82.128.32.42:50318" in out
     assert "235 2.0.0 OK Authenticated" in out
     assert "dGVzdA" not in out
+
+
+def test_accounts_relay_spam_case(capsys: pytest.CaptureFixture[str]) -> None:
+    store = ROOT / "tests" / "data" / "demo" / "vuserinfo-victim.org.txt"
+    code, out, _ = run(capsys, "accounts", "-q", "--format", "jsonl", "--vuserinfo", str(store))
+    assert code == 1
+    objs = [json.loads(line) for line in out.splitlines()]
+    (aa201,) = [o for o in objs if o["kind"] == "finding" and o["check_id"] == "AA201"]
+    assert aa201["subject"] == "test@victim.org"
+    assert aa201["severity"] == "critical"
+    assert aa201["evidence"]["last_auth_ip"] == "82.128.32.42"
+    assert aa201["secret"].startswith("redacted:")
+    accounts = {o["address"]: o for o in objs if o["kind"] == "account"}
+    assert accounts["test@victim.org"]["found_by"] == "username"
+    assert accounts["test@victim.org"]["last_auth_at"] == "2026-11-16T03:12:49Z"
+    assert "test" not in {o.get("password") for o in objs}
+
+
+def test_accounts_needs_a_store_and_reports_unreadable_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "accounts")[0] == 2
+    code, _, err = run(capsys, "accounts", "--vpopmail", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert "nowhere" in err
+
+
+def test_demo_secrets_share_fingerprints_across_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo", "-q", "--format", "jsonl")
+    assert code == 0
+    objs = [json.loads(line) for line in out.splitlines()]
+    wire = [o["secret"] for o in objs if o["kind"] == "auth_attempt" and o["username"] == "test"]
+    store = [o["password"] for o in objs if o["kind"] == "account" and o["username"] == "test"]
+    assert wire == store
+    assert wire[0].startswith("redacted:")

@@ -26,7 +26,11 @@ def test_unreadable_wordlist_is_a_source_error(tmp_path: Path) -> None:
 
 def test_bundled_john_list_loads() -> None:
     lists = bundled_wordlists()
-    assert [p.name for p in lists] == ["john-password.lst"]
+    assert [p.name for p in lists] == ["john-password.lst", "zxcvbn-passwords-30k.txt"]
+    assert len(load_wordlists(lists[:1])) == 3545
+    zxcvbn = load_wordlists(lists[1:])
+    assert len(zxcvbn) == 30000
+    assert zxcvbn[:4] == ["123456", "password", "12345678", "qwerty"]
     words = load_wordlists(lists)
-    assert len(words) == 3545
+    assert len(words) == 31819
     assert words[:3] == ["123456", "12345", "password"]

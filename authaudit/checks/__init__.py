@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from authaudit.checks.accepted_in_clear import AcceptedInClear
+from authaudit.checks.account_cleartext import AccountCleartext
+from authaudit.checks.account_empty import AccountEmpty
+from authaudit.checks.account_low_cost import AccountLowCost
+from authaudit.checks.account_username import AccountUsername
+from authaudit.checks.account_variant import AccountVariant
+from authaudit.checks.account_weak_scheme import AccountWeakScheme
+from authaudit.checks.account_wordlist import AccountWordlist
+from authaudit.checks.account_zxcvbn import AccountZxcvbn
 from authaudit.checks.challenge_cracked import ChallengeCracked
 from authaudit.checks.cleartext_auth import CleartextAuth
 from authaudit.checks.interface import Check, Evidence
@@ -11,7 +19,20 @@ from authaudit.model import Finding
 __all__ = ["CHECKS", "Check", "Evidence", "run_checks"]
 
 CHECKS: dict[str, Check] = {
-    c.id: c for c in (CleartextAuth(), AcceptedInClear(), ChallengeCracked())
+    c.id: c
+    for c in (
+        CleartextAuth(),
+        AcceptedInClear(),
+        ChallengeCracked(),
+        AccountUsername(),
+        AccountVariant(),
+        AccountEmpty(),
+        AccountWordlist(),
+        AccountCleartext(),
+        AccountWeakScheme(),
+        AccountLowCost(),
+        AccountZxcvbn(),
+    )
 }
 """Every check by its ID, in ID order."""
 

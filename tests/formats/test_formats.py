@@ -11,7 +11,17 @@ import pytest
 
 from authaudit.checks import Evidence, run_checks
 from authaudit.formats import FORMATS
-from authaudit.model import InputFile, Outcome, Report, Skipped, TlsKind, TlsSession
+from authaudit.model import (
+    Account,
+    AccountResult,
+    FoundBy,
+    InputFile,
+    Outcome,
+    Report,
+    Skipped,
+    TlsKind,
+    TlsSession,
+)
 from authaudit.redact import Redactor, Secret, SecretKind
 from tests.factories import T0, make_attempt, make_flow, make_report
 
@@ -45,7 +55,25 @@ def sample_report() -> Report:
             flow=make_flow(server_ip="2001:db8::25", client_ip="2001:db8::1"),
         ),
     )
+    account = AccountResult(
+        account=Account(
+            source="vpasswd",
+            store="vpopmail",
+            location="vpasswd:3",
+            address="test@victim.org",
+            username="test",
+            domain="victim.org",
+            scheme="MD5-CRYPT",
+            password_hash=Secret("$1$k3Jd8sQa$Sup3rHashValue", SecretKind.HASH),
+            last_auth_ip="82.128.32.42",
+            last_auth_at=T0,
+        ),
+        password=Secret(PASSWORD, SecretKind.CLEARTEXT),
+        found_by=FoundBy.USERNAME,
+        candidates_tried=3,
+    )
     return make_report(
+        accounts=(account,),
         inputs=(InputFile(path="dump.pcap", kind="capture", sha256="ab" * 32, size=1234),),
         attempts=attempts,
         tls_sessions=tls,
@@ -69,6 +97,7 @@ def test_no_secret_leaks_without_show_secrets(name: str) -> None:
     text = FORMATS[name].render(sample_report(), Redactor(key=KEY))
     assert "Sup3r" not in text
     assert "cram_md5" not in text
+    assert "$1$" not in text
     assert "redacted:" in text
 
 
@@ -87,6 +116,7 @@ def test_jsonl_records_follow_the_contract() -> None:
         "auth_attempt",
         "auth_attempt",
         "tls_session",
+        "account",
         "finding",
         "finding",
         "finding",
@@ -126,6 +156,7 @@ def test_csv_has_one_row_per_record_and_a_kind_column() -> None:
         "auth_attempt",
         "auth_attempt",
         "tls_session",
+        "account",
         "finding",
         "finding",
         "finding",
@@ -145,6 +176,7 @@ def test_json_document_sections() -> None:
         "stats",
         "auth_attempts",
         "tls_sessions",
+        "accounts",
         "findings",
         "skipped",
     ]
