@@ -71,7 +71,8 @@ def _common() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="N",
-        help="worker processes for cracking and guessing (default: one per core)",
+        help="worker processes: cracking and guessing use one per core by default; capture "
+        "decoding uses one process unless N is given (then N shards of the connections)",
     )
     w.add_argument(
         "--no-crack",
@@ -245,28 +246,53 @@ def _stores(args: argparse.Namespace) -> list[AccountSource]:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[ProgressHook | None]:
-    """A progress bar on stderr (only on a terminal); yields the hook to report to."""
+    """A progress bar on stderr (only on a terminal); yields the hook to report to.
+
+    Capture files advance in bytes (MB/s); cracking and guessing in items (accounts/s)."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Amount(ProgressColumn):
+        """``done/total`` and the rate, in MB for files and in items otherwise."""
+
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed or 0.0
+            total = task.total or 0
+            if task.fields.get("bytes"):
+                mb = 1 << 20
+                return Text(f"{task.completed / mb:.1f}/{total / mb:.1f} MB {speed / mb:.1f} MB/s")
+            return Text(f"{task.completed:.0f}/{total:.0f} {speed:.1f}/s")
 
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        Amount(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        tasks: dict[str, object] = {}
+        tasks: dict[str, TaskID] = {}
 
         def hook(label: str, done: int, total: int) -> None:
             task = tasks.get(label)
             if task is None:
-                task = tasks[label] = bar.add_task(label, total=total or None)
-            bar.update(task, completed=done)  # type: ignore[arg-type]
+                is_file = not label.startswith(
+                    ("cracking", "vpopmail", "vuserinfo", "dovecot", "postfixadmin", "sql")
+                )
+                task = tasks[label] = bar.add_task(label, total=total or None, bytes=is_file)
+            bar.update(task, completed=done)
 
         yield hook
 
@@ -303,7 +329,8 @@ def _audit_options(args: argparse.Namespace) -> AuditOptions:
         max_flows=getattr(args, "max_flows", DecodeOptions().max_flows),
         max_buffered=getattr(args, "max_stream_buffer", DecodeOptions().max_buffered),
         idle_timeout=getattr(args, "idle_timeout", DecodeOptions().idle_timeout),
-        jobs=args.jobs or os.cpu_count() or 1,
+        # Sharded decoding trades memory (one reader per process) for speed: only on request.
+        jobs=args.jobs or 1,
     )
     words = tuple(load_wordlists(lists)) if not args.no_crack else ()
     return AuditOptions(
