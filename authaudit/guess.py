@@ -14,16 +14,18 @@ same on every machine and every run gives the same results):
 
 * cheap schemes (under 0.1 ms a guess: DES-crypt, every unsalted or salted digest, CRAM-MD5 ...)
   get every candidate;
-* slower schemes get all their user-derived candidates (150 to 350, always) plus as many wordlist
-  entries from the top as fit in ``budget_seconds_per_account`` (default 2 s of one core), and
-  never fewer than the top ``wordlist_floor`` (100);
+* slower schemes get all their user-derived candidates (always; about 100 per name word, 200 to
+  600 for a typical account) plus as many wordlist entries from the top as fit in what is left of
+  ``budget_seconds_per_account`` (default 2 s of one core), and never fewer than the top
+  ``wordlist_floor`` (100);
 * ``thorough=True`` tries everything everywhere.
 
 The default of 2 s gives each SHA512-CRYPT account (vpopmail 5.6 and PostfixAdmin's default) the
 top ~1 300 of the wordlist, Dovecot's default BLF-CRYPT cost 5 ~900, MD5-CRYPT ~18 000, and keeps a
-1 000-account store under ~20 minutes on two cores; bcrypt cost 10+ and argon2 get their user
-candidates and the top 100 (NIST SP 800-63B's blocklist idea: the most common passwords first).
-An account whose wordlist was cut gets ``complete=False``.
+1 000-account SHA512-CRYPT store near 20 minutes on two cores. Schemes built to be slow (bcrypt
+cost 10 and more, argon2, yescrypt) get their user candidates and the top 100 only, and still
+cost 10 s to a minute per account: the price their owners chose. An account whose wordlist was
+cut gets ``complete=False``.
 
 **Parallelism.** Accounts that need hashing go to a process pool (``jobs`` workers, default: the
 CPUs this process may use) in chunks, the costliest first; results come back in input order.
@@ -160,7 +162,13 @@ def _chunks(
 def guess_accounts(
     accounts: Iterable[Account], options: GuessOptions, progress: GuessProgress | None = None
 ) -> list[AccountResult]:
-    """One :class:`AccountResult` per account, in input order (see the module docstring)."""
+    """One :class:`AccountResult` per account, in input order (see the module docstring).
+
+    ``progress(done, total)`` is called in this process after each account. When the pool is
+    used, a program calling this from a script must guard its entry point with
+    ``if __name__ == "__main__":``, as for any fork-server or spawn pool (``python -m`` and the
+    installed ``authaudit`` command are fine).
+    """
     items = list(accounts)
     total = len(items)
     ctx = _context(options)
