@@ -86,10 +86,7 @@ class PostfixAdminSource(SqlSource):
     def collect(self) -> Iterator[Account | Skipped]:
         session = self.open_session()
         try:
-            try:
-                tables = session.table_columns()
-            except SqlError as exc:
-                raise SourceError(self.name, f"cannot list tables: {exc}") from exc
+            tables = self.list_tables(session)
             mailbox = _find_table(tables, self.prefix + "mailbox")
             if mailbox is None:
                 raise SourceError(

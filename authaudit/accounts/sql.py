@@ -198,6 +198,13 @@ class SqlSource(AccountSource):
             environ=self._environ,
         )
 
+    def list_tables(self, session: ReadOnlySession) -> dict[str, tuple[str, ...]]:
+        """Tables the login can see with their column names; a store-level error otherwise."""
+        try:
+            return session.table_columns()
+        except SqlError as exc:
+            raise SourceError(self.name, f"cannot list tables: {exc}") from exc
+
     def _skip(self, where: str, reason: str, count: int = 1) -> Skipped:
         return Skipped(source=self.name, where=where, reason=reason, count=count)
 

@@ -136,10 +136,7 @@ class VpopmailSqlSource(SqlSource):
     def collect(self) -> Iterator[Account | Skipped]:
         session = self.open_session()
         try:
-            try:
-                tables = session.table_columns()
-            except SqlError as exc:
-                raise SourceError(self.name, f"cannot list tables: {exc}") from exc
+            tables = self.list_tables(session)
             users, unusable = self._plan(tables)
             for name, missing in unusable:
                 yield self._skip(name, f"vpopmail-like table without column {', '.join(missing)}")

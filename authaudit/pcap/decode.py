@@ -199,19 +199,22 @@ class _Decoder:
         else:
             self._drop(st)
 
+    def _forget(self, st: _Flow) -> None:
+        """Stop following a connection: its later packets cost one lookup in the reassembler."""
+        self.flows.pop(st.conn, None)
+        self.reassembler.ignore(st.conn)
+
     def _abandon(self, st: _Flow, exc: SmtpProtocolError) -> None:
         """Stop following a stream that broke SMTP; what it gave so far is kept."""
         if st.session is not None:
             self._drain(st)
         self._skip(st, f"stopped following SMTP: {exc}")
-        self.flows.pop(st.conn, None)
-        self.reassembler.ignore(st.conn)
+        self._forget(st)
 
     def _drop(self, st: _Flow) -> None:
         self.result.stats["non_smtp_connections"] += 1
         st.pending.clear()
-        self.flows.pop(st.conn, None)
-        self.reassembler.ignore(st.conn)
+        self._forget(st)
 
     def _orient(self, st: _Flow, client_is_a: bool | None) -> None:
         conn = st.conn
@@ -259,8 +262,7 @@ class _Decoder:
         else:
             self.result.stats["other_tls_connections"] += 1
         st.pending.clear()
-        self.flows.pop(st.conn, None)
-        self.reassembler.ignore(st.conn)
+        self._forget(st)
 
     # -- session events ------------------------------------------------------------------------
 
@@ -302,8 +304,7 @@ class _Decoder:
                 )
             )
             if not event.cleartext_after:
-                self.flows.pop(st.conn, None)
-                self.reassembler.ignore(st.conn)
+                self._forget(st)
         elif event.skipped:
             self._skip(st, event.reason)
         else:
