@@ -59,9 +59,19 @@ def make_verifier(secret: Secret) -> Verifier | None:
     if builder is None:
         return None
     try:
-        return builder(secret.value)
+        check = builder(secret.value)
     except (ValueError, IndexError, KeyError):
         return None
+
+    def guarded(password: str) -> bool:
+        # Wordlist lines that are not UTF-8 arrive as surrogate escapes; a candidate that the
+        # mechanism cannot encode (UTF-16 for NTLM, SASLprep for SCRAM) is simply not a match.
+        try:
+            return check(password)
+        except UnicodeError:
+            return False
+
+    return guarded
 
 
 def _cram_md5(value: str) -> Verifier:
@@ -73,7 +83,8 @@ def _cram_md5(value: str) -> Verifier:
     expected = bytes.fromhex(response.rpartition(b" ")[2].decode("ascii"))
 
     def check(password: str) -> bool:
-        digest = hmac.digest(password.encode("utf-8"), challenge, "md5")
+        key = password.encode("utf-8", "surrogateescape")  # the wordlist line's own bytes
+        digest = hmac.digest(key, challenge, "md5")
         return hmac.compare_digest(digest, expected)
 
     return check
@@ -134,7 +145,7 @@ def _digest_md5(value: str) -> Verifier:
 
     def check(password: str) -> bool:
         if utf8:
-            secret = _latin1(password.encode("utf-8"), True)
+            secret = _latin1(password.encode("utf-8", "surrogateescape"), True)
         else:
             secret = password.encode("latin-1", "replace")
         inner = hashlib.md5(prefix + secret).digest()  # noqa: S324 - the protocol's

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -136,3 +139,20 @@ def test_verifier_is_reusable_and_precomputed() -> None:
     check = make_verifier(Secret(DIGEST_LINE, SecretKind.DIGEST_MD5))
     assert check is not None
     assert [check(w) for w in ("a", "secret", "b", "secret")] == [False, True, False, True]
+
+
+def test_candidates_that_are_not_utf8_never_raise() -> None:
+    """Wordlist lines with undecodable bytes arrive as surrogate escapes (wordlists.py)."""
+    challenge = b"<1.2@mx>"
+    raw_password = b"caf\xe9"  # Latin-1, not UTF-8
+    digest = hmac.new(raw_password, challenge, hashlib.md5).hexdigest()
+    line = "$cram_md5${}${}".format(
+        base64.b64encode(challenge).decode(), base64.b64encode(f"u {digest}".encode()).decode()
+    )
+    check = make_verifier(Secret(line, SecretKind.CRAM_MD5))
+    assert check is not None
+    assert check(raw_password.decode("utf-8", "surrogateescape"))
+    ntlm = "jack::D:0123456789abcdef:" + "00" * 16 + ":" + "11" * 20
+    ntlm_check = make_verifier(Secret(ntlm, SecretKind.NETNTLMV2))
+    assert ntlm_check is not None
+    assert ntlm_check("\udcff") is False
