@@ -17,10 +17,15 @@ __all__ = [
     "Account",
     "AuthAttempt",
     "Confidence",
+    "Delivery",
     "Finding",
     "FlowKey",
     "InputFile",
+    "LoginEvent",
+    "LoginKind",
     "Outcome",
+    "RelayVia",
+    "RelayedMessage",
     "Report",
     "Severity",
     "Skipped",
@@ -253,6 +258,103 @@ class Finding:
     secret: Secret | None = None
     """The secret the finding is about, rendered through the redactor by the formats."""
 
+
+
+class LoginKind(enum.StrEnum):
+    """What a log line says about one authentication."""
+
+    SUCCESS = "success"
+    """The server accepted the credentials."""
+    FAILURE = "failure"
+    """Wrong password (or the daemon did not say why)."""
+    UNKNOWN_USER = "unknown-user"
+    """The login name does not exist."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginEvent:
+    """One authentication (SMTP AUTH, IMAP, POP3, ...) as a mail log records it.
+
+    ``line`` is the log line the event comes from with any logged password cut out (replaced by
+    ``<secret>``); the password itself, when the daemon logs it (vpopmail ``pass:``, Dovecot
+    ``given password``), is in ``secret``.
+    """
+
+    source: str
+    """Log file path."""
+    lineno: int
+    time: datetime | None
+    """Aware UTC time, or None when the line had no usable time."""
+    daemon: str
+    """Who logged it: ``postfix``, ``dovecot``, ``exim``, ``sendmail``, ``qmail``, ``vpopmail``,
+    ``courier``."""
+    service: str
+    """``smtp``, ``submission``, ``smtps``, ``imap``, ``pop3``, ``sieve``, ... (``smtp`` when the
+    log does not say more)."""
+    kind: LoginKind
+    user: str | None
+    """The login name as given (None when the log does not name it)."""
+    client_ip: str | None
+    """Normalised client address (no ``::ffff:`` prefix, no port, no brackets)."""
+    method: str | None = None
+    """SASL mechanism or login method when logged (``LOGIN``, ``PLAIN``, ``CRAM-MD5``)."""
+    attempts: int = 1
+    """How many tries the line stands for (Dovecot ``auth failed, 3 attempts``)."""
+    reason: str = ""
+    line: str = ""
+    secret: Secret | None = None
+
+
+class RelayVia(enum.StrEnum):
+    """How a message got the right to be sent on."""
+
+    AUTH = "auth"
+    """SMTP AUTH: ``user`` is the authenticated identity."""
+    LOCAL = "local"
+    """Injected on the server itself (``sendmail`` binary, Postfix pickup, qmail-inject): ``uid``
+    says who."""
+    NETWORK = "network"
+    """Accepted from the network without AUTH (trusted IP, POP-before-SMTP, plain inbound)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One recipient of a message and what became of it."""
+
+    recipient: str
+    status: str
+    """``sent``, ``deferred``, ``bounced``, ``expired``, ``accepted`` (queued, no delivery line
+    seen) and similar, lower case."""
+    time: datetime | None = None
+    relay: str = ""
+    """Where it went (``mx.example.net[192.0.2.1]:25``, ``local``, ``none``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayedMessage:
+    """One message as a mail log records it, with the identity that submitted it.
+
+    A message that went through a content filter (amavis) and came back under a new queue id is
+    one RelayedMessage that keeps the first submission's identity.
+    """
+
+    source: str
+    lineno: int
+    """Line of the first log line of the message."""
+    time: datetime | None
+    daemon: str
+    queue_id: str
+    via: RelayVia
+    user: str | None = None
+    """Authenticated identity (AUTH), or the local user name when the log gives one."""
+    uid: int | None = None
+    """Local injection: the uid that ran the mail command."""
+    client_ip: str | None = None
+    sender: str = ""
+    """Envelope sender (empty for the null sender ``<>``)."""
+    deliveries: tuple[Delivery, ...] = ()
+    lines: tuple[str, ...] = ()
+    """A few log lines that show the message (the submission line first), for evidence."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputFile:
