@@ -315,6 +315,9 @@ class RelayVia(enum.StrEnum):
     says who."""
     NETWORK = "network"
     """Accepted from the network without AUTH (trusted IP, POP-before-SMTP, plain inbound)."""
+    QUEUED = "queued"
+    """Entered the queue and the log does not say how (qmail-send ``info msg``): ``uid`` says
+    which user queued it (qmaild's uid for SMTP, a script owner's for local injection)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

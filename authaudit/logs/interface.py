@@ -27,6 +27,7 @@ __all__ = [
     "SECRET_MARK",
     "LogEvent",
     "LogParser",
+    "evidence_line",
     "normalise_ip",
     "program_leaf",
 ]
@@ -103,3 +104,15 @@ def normalise_ip(text: str | None) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return str(address)
+
+
+def evidence_line(record: LogRecord, message: str | None = None) -> str:
+    """The line as evidence: ``prog[pid]: message`` (``message`` replaces the logged text, for
+    example with a password cut out)."""
+    env = record.envelope
+    text = env.message if message is None else message
+    if env.program is None:
+        return text
+    if env.pid is None:
+        return f"{env.program}: {text}"
+    return f"{env.program}[{env.pid}]: {text}"
