@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from authaudit import __version__
-from authaudit.accounts.interface import AccountSource
-from authaudit.audit import AuditOptions, ProgressHook, audit_accounts, audit_captures
+from authaudit._cli_inputs import log_options, log_settings, progress_bar, store_options, stores
+from authaudit.audit import AuditOptions, audit_accounts, audit_captures
 from authaudit.checks import CHECKS
 from authaudit.errors import AuthAuditError, UsageError
 from authaudit.formats import FORMATS
@@ -130,171 +129,38 @@ def _parser() -> argparse.ArgumentParser:
         "whose password is the username, a variant of it, empty, in a wordlist, stored in clear "
         "or hashed weakly. Store options can be repeated and combined.",
     )
-    _store_options(acc)
+    store_options(acc)
+    logs = sub.add_parser(
+        "logs",
+        parents=[common],
+        help="who logged in, failed and relayed mail, per account, from mail logs",
+        description="Read Postfix, Dovecot, Exim, sendmail, qmail/vpopmail and Courier logs "
+        "(rotated, compressed, several at once; merged by time) and report per authenticated "
+        "identity: logins, failures, IPs, relayed mail, and the AA3xx findings.",
+    )
+    logs.add_argument("logs", nargs="+", type=Path, metavar="LOGFILE")
+    log_options(logs)
+    report = sub.add_parser(
+        "report",
+        parents=[common],
+        help="ranked incidents from logs, account stores and captures together",
+        description="Join mail logs (--logs), account stores (--vpopmail, ...) and captures "
+        "(--pcap) per account and rank the incidents: compromised accounts, brute force, "
+        "sprays, local script injection.",
+    )
+    report.add_argument(
+        "--logs", dest="log_files", action="append", type=Path, default=[], metavar="FILE",
+        help="a mail log (repeatable; rotated and compressed files are fine)",
+    )
+    report.add_argument(
+        "--pcap", dest="captures", action="append", type=Path, default=[], metavar="FILE",
+        help="a capture to decode (repeatable)",
+    )
+    store_options(report)
+    log_options(report)
     sub.add_parser("checks", parents=[common], help="list the checks and their IDs")
     sub.add_parser("demo", parents=[common], help="run the main job on the bundled sample data")
     return parser
-
-
-def _store_options(p: argparse.ArgumentParser) -> None:
-    """The STORE options shared by ``accounts`` and ``report``."""
-    g = p.add_argument_group("stores (repeatable)")
-    g.add_argument(
-        "--vpopmail",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a vpopmail home (users/assign, domains/), live or a copy; absolute "
-        "paths inside it are re-rooted under DIR",
-    )
-    g.add_argument(
-        "--assign",
-        type=Path,
-        metavar="FILE",
-        help="qmail users/assign to use with --vpopmail (default: DIR/users/assign)",
-    )
-    g.add_argument(
-        "--vuserinfo",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="FILE",
-        help="a saved `vuserinfo -D domain` or `vuserinfo user@domain` dump",
-    )
-    g.add_argument(
-        "--dovecot-passwd",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="FILE",
-        help="a Dovecot passwd-file (user:{SCHEME}hash:uid:gid:gecos:home:shell:extra)",
-    )
-    g.add_argument(
-        "--default-scheme",
-        default="CRYPT",
-        metavar="SCHEME",
-        help="scheme of passwd-file hashes without a {SCHEME} prefix (default: CRYPT)",
-    )
-    g.add_argument(
-        "--vpopmail-sql",
-        action="append",
-        default=[],
-        metavar="DSN",
-        help="vpopmail MySQL/MariaDB backend, e.g. mysql://user@localhost/vpopmail"
-        "?unix_socket=/run/mysqld/mysqld.sock",
-    )
-    g.add_argument(
-        "--postfixadmin",
-        action="append",
-        default=[],
-        metavar="DSN",
-        help="PostfixAdmin database (its mailbox table)",
-    )
-    g.add_argument("--sql", metavar="DSN", help="any SQL passdb, with --query")
-    g.add_argument(
-        "--query",
-        metavar="SQL",
-        help="SELECT returning user/username, password[, domain, name] for --sql",
-    )
-    g.add_argument(
-        "--password-env",
-        metavar="VAR",
-        help="environment variable holding the database password (never on the "
-        "command line); a MySQL option file ~/.my.cnf also works",
-    )
-    gg = p.add_argument_group("guessing")
-    gg.add_argument(
-        "--thorough",
-        action="store_true",
-        help="try every candidate on every account, however slow its hash",
-    )
-
-
-def _sql_stores(args: argparse.Namespace) -> list[AccountSource]:
-    """SQL stores; the database driver is imported only when one is named."""
-    if not (args.vpopmail_sql or args.postfixadmin or args.sql):
-        return []
-    if args.sql and not args.query:
-        raise UsageError("--sql needs --query")
-    from authaudit.accounts.postfixadmin import PostfixAdminSource
-    from authaudit.accounts.sql import SqlQuerySource
-    from authaudit.accounts.vpopmail_sql import VpopmailSqlSource
-
-    env = args.password_env
-    sources: list[AccountSource] = []
-    sources += [VpopmailSqlSource(dsn, password_env=env) for dsn in args.vpopmail_sql]
-    sources += [PostfixAdminSource(dsn, password_env=env) for dsn in args.postfixadmin]
-    if args.sql:
-        sources.append(SqlQuerySource(args.sql, args.query, password_env=env))
-    return sources
-
-
-def _stores(args: argparse.Namespace) -> list[AccountSource]:
-    """The account sources the STORE options name, in command-line option order."""
-    from authaudit.accounts.dovecot import DovecotPasswdSource
-    from authaudit.accounts.vpopmail import VpopmailSource
-    from authaudit.accounts.vuserinfo import VuserinfoSource
-
-    sources: list[AccountSource] = []
-    sources += [VpopmailSource(d, assign=args.assign) for d in args.vpopmail]
-    sources += [VuserinfoSource(f) for f in args.vuserinfo]
-    sources += [DovecotPasswdSource(f, args.default_scheme) for f in args.dovecot_passwd]
-    sources += _sql_stores(args)
-    return sources
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[ProgressHook | None]:
-    """A progress bar on stderr (only on a terminal); yields the hook to report to.
-
-    Capture files advance in bytes (MB/s); cracking and guessing in items (accounts/s)."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        ProgressColumn,
-        Task,
-        TaskID,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class Amount(ProgressColumn):
-        """``done/total`` and the rate, in MB for files and in items otherwise."""
-
-        def render(self, task: Task) -> Text:
-            speed = task.finished_speed or task.speed or 0.0
-            total = task.total or 0
-            if task.fields.get("bytes"):
-                mb = 1 << 20
-                return Text(f"{task.completed / mb:.1f}/{total / mb:.1f} MB {speed / mb:.1f} MB/s")
-            return Text(f"{task.completed:.0f}/{total:.0f} {speed:.1f}/s")
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        Amount(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def hook(label: str, done: int, total: int) -> None:
-            task = tasks.get(label)
-            if task is None:
-                is_file = not label.startswith(
-                    ("cracking", "vpopmail", "vuserinfo", "dovecot", "postfixadmin", "sql")
-                )
-                task = tasks[label] = bar.add_task(label, total=total or None, bytes=is_file)
-            bar.update(task, completed=done)
-
-        yield hook
 
 
 def _write(chunks: Iterable[str], output: str | None) -> None:
@@ -323,8 +189,8 @@ def _note(args: argparse.Namespace, text: str) -> None:
         sys.stderr.write(f"authaudit: {text}\n")
 
 
-def _audit_options(args: argparse.Namespace) -> AuditOptions:
-    lists = tuple(args.wordlist) or tuple(bundled_wordlists())
+def _audit_options(args: argparse.Namespace, *, words: bool = True) -> AuditOptions:
+    lists = tuple(args.wordlist) or tuple(bundled_wordlists()) if words else ()
     decode = DecodeOptions(
         max_flows=getattr(args, "max_flows", DecodeOptions().max_flows),
         max_buffered=getattr(args, "max_stream_buffer", DecodeOptions().max_buffered),
@@ -332,10 +198,10 @@ def _audit_options(args: argparse.Namespace) -> AuditOptions:
         # Sharded decoding trades memory (one reader per process) for speed: only on request.
         jobs=args.jobs or 1,
     )
-    words = tuple(load_wordlists(lists)) if not args.no_crack else ()
+    loaded = tuple(load_wordlists(lists)) if words and not args.no_crack else ()
     return AuditOptions(
         wordlists=lists,
-        wordlist=words,
+        wordlist=loaded,
         crack=not args.no_crack,
         decode=decode,
         thorough=getattr(args, "thorough", False),
@@ -356,20 +222,20 @@ def _cmd_pcap(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.captures if not p.is_file()]
     for name in missing:
         _note(args, f"{name}: no such file")
-    with _progress(not args.quiet) as hook:
+    with progress_bar(not args.quiet) as hook:
         report = audit_captures(args.captures, _audit_options(args), progress=hook)
     return _render(report, args)
 
 
 def _cmd_accounts(args: argparse.Namespace) -> int:
-    sources = _stores(args)
+    sources = stores(args)
     if not sources:
         _note(
             args, "accounts: name at least one store (--vpopmail DIR, --dovecot-passwd FILE, ...)"
         )
         return EXIT_ERROR
     options = _audit_options(args)
-    with _progress(not args.quiet) as hook:
+    with progress_bar(not args.quiet) as hook:
         report = audit_accounts(sources, options, progress=hook)
     return _render(report, args)
 
@@ -385,13 +251,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     options = _audit_options(args)
     _note(args, f"demo 1/2: authaudit pcap {' '.join(str(p) for p in captures)}")
-    with _progress(not args.quiet) as hook:
+    with progress_bar(not args.quiet) as hook:
         wire = audit_captures(captures, options, progress=hook)
     codes = [_render(wire, args)]
     if args.output is None and args.format in {"table", "markdown"}:
         sys.stdout.write("\n")
     _note(args, f"demo 2/2: authaudit accounts --vuserinfo {' '.join(str(p) for p in stores)}")
-    with _progress(not args.quiet) as hook:
+    with progress_bar(not args.quiet) as hook:
         store = audit_accounts([VuserinfoSource(p) for p in stores], options, progress=hook)
     if args.output is None:
         codes.append(_render(store, args))
@@ -406,7 +272,56 @@ def _cmd_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _render_any(report: Report, args: argparse.Namespace) -> int:
+    """Render ``report``, split per customer domain when ``--by-domain`` asks for it."""
+    if not getattr(args, "by_domain", False):
+        return _render(report, args)
+    from authaudit.correlate.domains import split_by_domain
+
+    parts = split_by_domain(report)
+    redactor: Redactor = args.redactor
+    fmt = FORMATS[args.format]
+    if args.output not in (None, "-"):
+        out = Path(args.output)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for domain, part in parts.items():
+            _write(fmt.chunks(part, redactor), str(out / f"{domain}.{fmt.extension}"))
+        _note(args, f"wrote {len(parts)} reports to {out}/")
+    elif args.format not in ("table", "markdown"):
+        raise UsageError("--by-domain with this --format needs -o DIR (one file per domain)")
+    else:
+        for domain, part in parts.items():
+            heading = f"# {domain}\n\n" if args.format == "markdown" else f"=== {domain} ===\n"
+            _write([heading, *fmt.chunks(part, redactor), "\n"], None)
+    return _exit_code(report, args)
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    from authaudit.audit_report import audit_logs
+
+    settings = log_settings(args)
+    with progress_bar(not args.quiet) as hook:
+        report = audit_logs(args.logs, settings, _audit_options(args, words=False), progress=hook)
+    return _render_any(report, args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from authaudit.audit_report import audit_report
+
+    sources = stores(args)
+    if not (sources or args.log_files or args.captures):
+        _note(args, "report: give at least one of --logs FILE, --pcap FILE or a store option")
+        return EXIT_ERROR
+    settings = log_settings(args)
+    with progress_bar(not args.quiet) as hook:
+        report = audit_report(args.captures, sources, args.log_files, settings,
+                              _audit_options(args), progress=hook)
+    return _render_any(report, args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "logs": _cmd_logs,
+    "report": _cmd_report,
     "pcap": _cmd_pcap,
     "demo": _cmd_demo,
     "accounts": _cmd_accounts,

@@ -15,11 +15,13 @@ from authaudit.redact import Secret
 __all__ = [
     "SCHEMA_VERSION",
     "Account",
+    "AccountActivity",
     "AuthAttempt",
     "Confidence",
     "Delivery",
     "Finding",
     "FlowKey",
+    "Incident",
     "InputFile",
     "LoginEvent",
     "LoginKind",
@@ -257,6 +259,9 @@ class Finding:
     time: datetime | None = None
     secret: Secret | None = None
     """The secret the finding is about, rendered through the redactor by the formats."""
+    account: str | None = None
+    """The login or account address the finding concerns, lower case (None when it is about an
+    address, a uid or a server rather than an account); what ``correlate`` joins on."""
 
 
 
@@ -359,6 +364,78 @@ class RelayedMessage:
     lines: tuple[str, ...] = ()
     """A few log lines that show the message (the submission line first), for evidence."""
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountActivity:
+    """What the mail logs say one authenticated identity did over the whole input."""
+
+    account: str
+    """The identity, lower case: a mailbox address when it could be resolved, else the login."""
+    logins: int = 0
+    """Successful authentications (SMTP AUTH per message for Postfix; IMAP/POP logins)."""
+    failures: int = 0
+    """Failed authentications (wrong password), counting the attempts a line stands for."""
+    login_ips: tuple[str, ...] = ()
+    """Distinct addresses that logged in or relayed as this identity, most active first."""
+    failure_ips: tuple[str, ...] = ()
+    networks: int = 0
+    """Distinct /16 (IPv4) or /48 (IPv6) networks among ``login_ips``."""
+    max_ips_per_day: int = 0
+    messages: int = 0
+    recipients: int = 0
+    foreign_recipients: int = 0
+    """Recipients in domains that are not local to the server."""
+    foreign_domains: int = 0
+    max_recipients_per_hour: int = 0
+    max_messages_per_day: int = 0
+    max_foreign_domains_per_day: int = 0
+    deferred: int = 0
+    bounced: int = 0
+    senders: tuple[str, ...] = ()
+    """Envelope senders used, most frequent first."""
+    services: tuple[str, ...] = ()
+    max_failures_in_window: int = 0
+    """Most failures inside one brute-force window (10 minutes by default)."""
+    failures_before_success: int = 0
+    """Most failures in the 24 hours before one successful login."""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    evidence: tuple[str, ...] = ()
+    """A few log lines that show the activity (``file:line: text``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incident:
+    """A ranked conclusion for a person to act on: findings from all sources joined by subject."""
+
+    rank: int
+    """1 for the most urgent incident."""
+    severity: Severity
+    kind: str
+    """``compromised-account``, ``weak-credential-in-use``, ``brute-force``, ``password-spray``,
+    ``local-injection``, ``weak-credential``, ``cleartext-auth``."""
+    subject: str
+    """The account address, the attacking IP, or ``uid N``."""
+    domain: str | None
+    """Customer domain the incident belongs to (for ``--by-domain``)."""
+    summary: str
+    """One sentence that says what happened."""
+    check_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+    """Which inputs back it: ``logs``, ``capture``, ``store``."""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    ips: tuple[str, ...] = ()
+    ip_count: int = 0
+    messages: int = 0
+    recipients: int = 0
+    foreign_domains: int = 0
+    last_auth_ip: str | None = None
+    evidence: tuple[str, ...] = ()
+    remediation: tuple[str, ...] = ()
+    secret: Secret | None = None
+    """The password, when a source revealed it (rendered through the redactor)."""
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputFile:
     """One input the report was built from, identified by content."""
@@ -383,6 +460,10 @@ class Report:
     accounts: tuple[AccountResult, ...] = ()
     findings: tuple[Finding, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    activity: tuple[AccountActivity, ...] = ()
+    """Per identity, what the mail logs say it did (``authaudit logs`` / ``report``)."""
+    incidents: tuple[Incident, ...] = ()
+    """Ranked, most urgent first (``authaudit report``)."""
     stats: tuple[tuple[str, int], ...] = field(default=())
     """Counters such as packets read, flows seen, SMTP sessions; in a stable order."""
     schema_version: int = SCHEMA_VERSION

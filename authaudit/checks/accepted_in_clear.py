@@ -36,6 +36,7 @@ class AcceptedInClear(Check):
         for exp in group_exposures(evidence.attempts, _accepted_in_clear):
             yield self.finding(
                 subject=exp.subject,
+                account=(exp.first.username or "").lower() or None,
                 message=f"Server accepted a cleartext {exp.first.mechanism} credential",
                 evidence=exp.evidence(),
                 time=exp.first.time,

@@ -52,6 +52,7 @@ class AccountCleartext(Check):
             secret, where = stored
             yield self.finding(
                 subject=result.account.address,
+                account=result.account.address.lower(),
                 message=f"Password stored in cleartext ({where})",
                 evidence=account_evidence(result, ("stored_as", where)),
                 time=result.account.last_auth_at,

@@ -67,6 +67,7 @@ class AccountEmpty(Check):
                     severity=Severity.HIGH,
                     confidence=Confidence.LOW,
                     subject=result.account.address,
+                account=result.account.address.lower(),
                     message=(
                         "No password stored: anyone can set one at first login if vpopmail was "
                         "built with --enable-learn-passwords"

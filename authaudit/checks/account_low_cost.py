@@ -49,6 +49,7 @@ class AccountLowCost(Check):
                 continue
             yield self.finding(
                 subject=result.account.address,
+                account=result.account.address.lower(),
                 message=f"Low cost {info.name} hash: {info.low_cost}",
                 evidence=account_evidence(result, *info.cost.as_pairs()),
                 time=result.account.last_auth_at,

@@ -51,6 +51,7 @@ class AccountWeakScheme(Check):
                 continue
             yield self.finding(
                 subject=result.account.address,
+                account=result.account.address.lower(),
                 message=f"Weak password hash scheme {info.name}",
                 evidence=account_evidence(result, ("weakness", info.weak)),
                 time=result.account.last_auth_at,

@@ -114,6 +114,7 @@ def password_finding(
     return check.finding(
         severity=account_severity(check.severity, account),
         subject=account.address,
+        account=account.address.lower(),
         message=message,
         evidence=account_evidence(result, *extra),
         time=account.last_auth_at,

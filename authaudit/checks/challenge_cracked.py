@@ -39,6 +39,7 @@ class ChallengeCracked(Check):
             yield self.finding(
                 severity=Severity.CRITICAL if accepted else Severity.HIGH,
                 subject=exp.subject,
+                account=(exp.first.username or "").lower() or None,
                 message=(
                     f"{exp.first.mechanism} response cracked offline"
                     + (" and accepted by the server" if accepted else "")

@@ -45,6 +45,7 @@ class CleartextAuth(Check):
             yield self.finding(
                 severity=Severity.HIGH if readable else Severity.MEDIUM,
                 subject=exp.subject,
+                account=(exp.first.username or "").lower() or None,
                 message=f"{exp.first.mechanism} {what} sent without TLS",
                 evidence=exp.evidence(),
                 time=exp.first.time,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from authaudit.model import AccountResult, AuthAttempt, Confidence, Finding, Severity, TlsSession
+
+if TYPE_CHECKING:
+    from authaudit.correlate.evidence import LogEvidence
 
 __all__ = ["Check", "Evidence"]
 
@@ -18,6 +22,10 @@ class Evidence:
     attempts: tuple[AuthAttempt, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()
     accounts: tuple[AccountResult, ...] = ()
+    logs: LogEvidence | None = None
+    """The mail logs' tallies, when logs were read."""
+    findings: tuple[Finding, ...] = ()
+    """Findings of the checks with lower IDs (the AA3xx checks join them with the logs)."""
 
 
 class Check(abc.ABC):

@@ -18,6 +18,7 @@ class CsvFormat(Format):
     """Comma-separated values for spreadsheets; lists and mappings are JSON in their cell."""
 
     name = "csv"
+    extension = "csv"
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""

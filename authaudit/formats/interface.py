@@ -16,6 +16,8 @@ class Format(abc.ABC):
 
     name: str
     """The ``--format`` value that selects this format."""
+    extension: str = "txt"
+    """File name extension for one report in this format (``--by-domain -o DIR``)."""
 
     @abc.abstractmethod
     def render(self, report: Report, redactor: Redactor) -> str:

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from authaudit.formats.interface import Format
 from authaudit.formats.rows import (
     account_row,
+    activity_row,
     attempt_row,
     finding_row,
+    incident_row,
     input_row,
     iso,
     iter_rows,
@@ -30,6 +32,7 @@ class JsonFormat(Format):
     """One JSON document: ``{schema_version, tool_version, generated_at, inputs, ...}``."""
 
     name = "json"
+    extension = "json"
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""
@@ -40,9 +43,11 @@ class JsonFormat(Format):
             "command": report.command,
             "inputs": [_strip_kind(input_row(i)) for i in report.inputs],
             "stats": dict(report.stats),
+            "incidents": [_strip_kind(incident_row(n, redactor)) for n in report.incidents],
             "auth_attempts": [_strip_kind(attempt_row(a, redactor)) for a in report.attempts],
             "tls_sessions": [_strip_kind(tls_row(t)) for t in report.tls_sessions],
             "accounts": [_strip_kind(account_row(r, redactor)) for r in report.accounts],
+            "activity": [_strip_kind(activity_row(a)) for a in report.activity],
             "findings": [_strip_kind(finding_row(f, redactor)) for f in report.findings],
             "skipped": [_strip_kind(skipped_row(s)) for s in report.skipped],
         }
@@ -53,6 +58,7 @@ class JsonLinesFormat(Format):
     """JSON Lines: a ``report`` header line, then one object per record, each with a ``kind``."""
 
     name = "jsonl"
+    extension = "jsonl"
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from authaudit.model import (
+    AccountActivity,
     AccountResult,
     AuthAttempt,
     Finding,
+    Incident,
     InputFile,
     Report,
     Skipped,
@@ -24,8 +26,10 @@ from authaudit.redact import Redactor
 __all__ = [
     "Row",
     "account_row",
+    "activity_row",
     "attempt_row",
     "finding_row",
+    "incident_row",
     "input_row",
     "iso",
     "iter_rows",
@@ -96,6 +100,7 @@ def finding_row(f: Finding, redactor: Redactor) -> Row:
         "severity": str(f.severity),
         "confidence": str(f.confidence),
         "subject": f.subject,
+        "account": f.account,
         "time": iso(f.time),
         "message": f.message,
         "secret": redactor.text(f.secret) if f.secret is not None else None,
@@ -130,6 +135,62 @@ def account_row(r: AccountResult, redactor: Redactor) -> Row:
     }
 
 
+def incident_row(i: Incident, redactor: Redactor) -> Row:
+    """Fields of an ``incident`` record."""
+    return {
+        "kind": "incident",
+        "rank": i.rank,
+        "severity": str(i.severity),
+        "incident_kind": i.kind,
+        "account": i.subject,
+        "domain": i.domain,
+        "summary": i.summary,
+        "check_ids": list(i.check_ids),
+        "sources": list(i.sources),
+        "first_seen": iso(i.first_seen),
+        "last_seen": iso(i.last_seen),
+        "ips": list(i.ips),
+        "ip_count": i.ip_count,
+        "messages": i.messages,
+        "recipients": i.recipients,
+        "foreign_domains": i.foreign_domains,
+        "last_auth_ip": i.last_auth_ip,
+        "secret": redactor.text(i.secret) if i.secret is not None else None,
+        "evidence": list(i.evidence),
+        "remediation": list(i.remediation),
+    }
+
+
+def activity_row(a: AccountActivity) -> Row:
+    """Fields of an ``activity`` record: what the logs say one identity did."""
+    return {
+        "kind": "activity",
+        "account": a.account,
+        "logins": a.logins,
+        "failures": a.failures,
+        "login_ips": list(a.login_ips),
+        "failure_ips": list(a.failure_ips),
+        "networks": a.networks,
+        "max_ips_per_day": a.max_ips_per_day,
+        "messages": a.messages,
+        "recipients": a.recipients,
+        "foreign_recipients": a.foreign_recipients,
+        "foreign_domains": a.foreign_domains,
+        "max_recipients_per_hour": a.max_recipients_per_hour,
+        "max_messages_per_day": a.max_messages_per_day,
+        "max_foreign_domains_per_day": a.max_foreign_domains_per_day,
+        "deferred": a.deferred,
+        "bounced": a.bounced,
+        "senders": list(a.senders),
+        "services": list(a.services),
+        "max_failures_in_window": a.max_failures_in_window,
+        "failures_before_success": a.failures_before_success,
+        "first_seen": iso(a.first_seen),
+        "last_seen": iso(a.last_seen),
+        "evidence": list(a.evidence),
+    }
+
+
 def skipped_row(s: Skipped) -> Row:
     """Fields of a ``skipped`` record."""
     return {
@@ -156,12 +217,16 @@ def iter_rows(report: Report, redactor: Redactor) -> Iterator[Row]:
     """Every record of the report, in the order the streaming formats write them."""
     for i in report.inputs:
         yield input_row(i)
+    for n in report.incidents:
+        yield incident_row(n, redactor)
     for a in report.attempts:
         yield attempt_row(a, redactor)
     for t in report.tls_sessions:
         yield tls_row(t)
     for r in report.accounts:
         yield account_row(r, redactor)
+    for act in report.activity:
+        yield activity_row(act)
     for f in report.findings:
         yield finding_row(f, redactor)
     for s in report.skipped:

@@ -14,6 +14,14 @@ from pathlib import PurePath
 from tabulate import tabulate
 
 from authaudit.formats.interface import Format
+from authaudit.formats.log_sections import (
+    ACTIVITY_HEADERS,
+    INCIDENT_HEADERS,
+    activity_rows,
+    detailed,
+    incident_detail,
+    incident_rows,
+)
 from authaudit.formats.rows import iso
 from authaudit.model import Report
 from authaudit.redact import Redactor
@@ -59,9 +67,31 @@ def summary_lines(report: Report) -> list[str]:
     return lines
 
 
+_ACTIVITY_LISTED = 200
+
+
+def _log_sections(report: Report, redactor: Redactor) -> list[Section]:
+    """Ranked incidents, their details, then per-account log activity."""
+    out: list[Section] = []
+    if report.incidents:
+        out.append(Section("Incidents, most urgent first", INCIDENT_HEADERS,
+                           incident_rows(report)))
+        for incident in detailed(report):
+            title, fields = incident_detail(incident, redactor)
+            out.append(Section(title, ("field", "value"), fields))
+    if report.activity:
+        rows = activity_rows(report)
+        title = "Activity per account (mail logs)"
+        if len(rows) > _ACTIVITY_LISTED:
+            title = f"Activity of the {_ACTIVITY_LISTED} busiest of {len(rows)} accounts"
+            rows = rows[:_ACTIVITY_LISTED]
+        out.append(Section(title, ACTIVITY_HEADERS, rows))
+    return out
+
+
 def sections(report: Report, redactor: Redactor) -> list[Section]:
     """The report's tables in reading order; empty sections are left out."""
-    out: list[Section] = []
+    out: list[Section] = _log_sections(report, redactor)
     findings = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check_id, f.subject))
     if findings:
         out.append(
@@ -213,6 +243,7 @@ class MarkdownFormat(Format):
     """GitHub-flavoured Markdown, for tickets and customer reports."""
 
     name = "markdown"
+    extension = "md"
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""
@@ -232,6 +263,7 @@ class HtmlFormat(Format):
     """A standalone HTML page (tables escaped by tabulate)."""
 
     name = "html"
+    extension = "html"
 
     def render(self, report: Report, redactor: Redactor) -> str:
         """See `Format.render`."""

@@ -13,11 +13,14 @@ from authaudit.checks import Evidence, run_checks
 from authaudit.formats import FORMATS
 from authaudit.model import (
     Account,
+    AccountActivity,
     AccountResult,
     FoundBy,
+    Incident,
     InputFile,
     Outcome,
     Report,
+    Severity,
     Skipped,
     TlsKind,
     TlsSession,
@@ -72,7 +75,28 @@ def sample_report() -> Report:
         found_by=FoundBy.USERNAME,
         candidates_tried=3,
     )
+    activity = AccountActivity(
+        account="test@victim.org", logins=3, failures=2, login_ips=("82.128.32.42", "192.0.2.9"),
+        failure_ips=("82.128.32.42",), networks=2, max_ips_per_day=2, messages=4, recipients=9,
+        foreign_recipients=8, foreign_domains=7, max_recipients_per_hour=8,
+        max_messages_per_day=4, max_foreign_domains_per_day=7, deferred=5, bounced=1,
+        senders=("kbradford@philadefender.org",), services=("smtp",), max_failures_in_window=2,
+        failures_before_success=2, first_seen=T0, last_seen=T0,
+        evidence=("maillog:7: vpopmail[12]: vchkpw-smtp: (LOGIN) login success test@victim.org:"
+                  "82.128.32.42",),
+    )
+    incident = Incident(
+        rank=1, severity=Severity.CRITICAL, kind="compromised-account", subject="test@victim.org",
+        domain="victim.org", summary="password equals the username (AA201); relayed 4 messages",
+        check_ids=("AA102", "AA201", "AA301"), sources=("store", "capture", "logs"),
+        first_seen=T0, last_seen=T0, ips=("82.128.32.42", "192.0.2.9"), ip_count=2, messages=4,
+        recipients=9, foreign_domains=7, last_auth_ip="82.128.32.42",
+        evidence=("maillog:9: CHKUSER relaying rcpt: from <x@y.example:test:> | pipe",),
+        remediation=("Change the password.",), secret=Secret(PASSWORD, SecretKind.CLEARTEXT),
+    )
     return make_report(
+        incidents=(incident,),
+        activity=(activity,),
         accounts=(account,),
         inputs=(InputFile(path="dump.pcap", kind="capture", sha256="ab" * 32, size=1234),),
         attempts=attempts,
@@ -113,16 +137,24 @@ def test_jsonl_records_follow_the_contract() -> None:
     assert [o["kind"] for o in objs] == [
         "report",
         "input",
+        "incident",
         "auth_attempt",
         "auth_attempt",
         "tls_session",
         "account",
+        "activity",
         "finding",
         "finding",
         "finding",
         "skipped",
     ]
-    attempt = objs[2]
+    attempt = objs[3]
+    incident = objs[2]
+    assert incident["account"] == "test@victim.org"
+    assert incident["incident_kind"] == "compromised-account"
+    assert incident["check_ids"] == ["AA102", "AA201", "AA301"]
+    assert incident["secret"] == "redacted:473cfa81"
+    assert objs[7]["kind"] == "activity" and objs[7]["deferred"] == 5
     assert list(attempt) == [
         "kind",
         "capture",
@@ -153,16 +185,18 @@ def test_csv_has_one_row_per_record_and_a_kind_column() -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["kind"] for r in rows] == [
         "input",
+        "incident",
         "auth_attempt",
         "auth_attempt",
         "tls_session",
         "account",
+        "activity",
         "finding",
         "finding",
         "finding",
         "skipped",
     ]
-    assert json.loads(rows[2]["flags"]) == ["no-server-reply"]
+    assert json.loads(rows[3]["flags"]) == ["no-server-reply"]
 
 
 def test_json_document_sections() -> None:
@@ -174,9 +208,11 @@ def test_json_document_sections() -> None:
         "command",
         "inputs",
         "stats",
+        "incidents",
         "auth_attempts",
         "tls_sessions",
         "accounts",
+        "activity",
         "findings",
         "skipped",
     ]

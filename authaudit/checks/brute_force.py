@@ -1,0 +1,64 @@
+"""**AA302 Brute force against an account.**
+
+Many failed logins on one account in a short time: at least 5 failures within 10 minutes
+(fail2ban's ``maxretry``/``findtime``) is *medium*, 20 or more *high* (Zimbra's per-account
+alarm). Failures are counted as the daemons log them, including Dovecot's ``auth failed,
+N attempts``. When account stores were given, logins that do not exist there are left to AA303
+(spray); a success after the failures is AA304.
+
+Example row: ``high  AA302  postmaster@victim.org  38 failed logins within 10 minutes from 3 IPs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from authaudit.checks.interface import Check, Evidence
+from authaudit.checks.logs_common import ip_list
+from authaudit.model import Confidence, Finding, Severity
+
+__all__ = ["BruteForce"]
+
+
+class BruteForce(Check):
+    """AA302: bursts of failed logins on one account."""
+
+    id = "AA302"
+    title = "Brute force against an account"
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    remediation = (
+        "Make sure the password is strong (see the account checks), block the sources "
+        "(fail2ban or a firewall), and rate-limit AUTH failures per account and per IP."
+    )
+
+    def run(self, evidence: Evidence) -> Iterator[Finding]:
+        """See `Check.run`."""
+        logs = evidence.logs
+        if logs is None:
+            return
+        t = logs.thresholds
+        known = logs.resolver.known
+        for a in logs.activity:
+            burst = a.max_failures_in_window
+            if burst < t.failures_in_window:
+                continue
+            if known and a.account not in known and not a.logins:
+                continue
+            minutes = int(t.failure_window.total_seconds() // 60)
+            yield self.finding(
+                subject=a.account,
+                account=a.account,
+                severity=Severity.HIGH if burst >= t.failures_in_window_high else self.severity,
+                message=(
+                    f"{burst} failed logins within {minutes} minutes from "
+                    f"{len(a.failure_ips)} IPs ({a.failures} failures in all)"
+                ),
+                evidence=(
+                    ("failure_ips", ip_list(a.failure_ips)),
+                    ("services", ", ".join(a.services)),
+                    ("first_seen", a.first_seen.isoformat() if a.first_seen else ""),
+                    ("last_seen", a.last_seen.isoformat() if a.last_seen else ""),
+                ),
+                time=a.first_seen,
+            )
