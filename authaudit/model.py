@@ -276,9 +276,12 @@ class LoginKind(enum.StrEnum):
     """The login name does not exist."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class LoginEvent:
     """One authentication (SMTP AUTH, IMAP, POP3, ...) as a mail log records it.
+
+    Read-only by convention, not frozen: a log makes one per line and a frozen dataclass costs
+    three times as much to build.
 
     ``line`` is the log line the event comes from with any logged password cut out (replaced by
     ``<secret>``); the password itself, when the daemon logs it (vpopmail ``pass:``, Dovecot
@@ -338,9 +341,10 @@ class Delivery:
     """Where it went (``mx.example.net[192.0.2.1]:25``, ``local``, ``none``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RelayedMessage:
-    """One message as a mail log records it, with the identity that submitted it.
+    """One message as a mail log records it, with the identity that submitted it (read-only by
+    convention, not frozen, like :class:`LoginEvent`).
 
     A message that went through a content filter (amavis) and came back under a new queue id is
     one RelayedMessage that keeps the first submission's identity.

@@ -23,6 +23,7 @@ from authaudit.model import Skipped
 __all__ = ["LogScanStats", "ScanOptions", "scan_logs"]
 
 _SAMPLES_PER_PROGRAM = 5
+_MAX_PROGRAMS = 4096
 
 EventSink = Callable[[LogEvent], None]
 Progress = Callable[[int, int], None]
@@ -37,6 +38,9 @@ class ScanOptions:
     """Year of the first yearless (RFC 3164) stamp in every file; inferred when None."""
     tz: tzinfo | None = None
     """Zone of stamps that carry none; UTC when None."""
+    list_unknown: bool = False
+    """Add a Skipped record for each of the first few unrecognised lines of every program
+    (``--strict``); off by default because such a line may hold a password a daemon logged."""
 
 
 @dataclass(slots=True)
@@ -49,7 +53,9 @@ class LogScanStats:
     by_parser: Counter[str] = field(default_factory=Counter)
     """Lines each parser understood."""
     unknown: Counter[str] = field(default_factory=Counter)
-    """Lines no parser understood, by program (``-`` for lines without one)."""
+    """Lines of a parsed program (``postfix/smtpd``) that its parser did not understand."""
+    unclaimed: Counter[str] = field(default_factory=Counter)
+    """Lines of programs no parser reads (amavis, opendkim, sshd ...; ``-`` without a program)."""
     unknown_samples: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     years: dict[str, str] = field(default_factory=dict)
@@ -80,6 +86,9 @@ class _Dispatch:
             if parser.claims(program, message):
                 chosen = parser
                 break
+        if len(self.by_program) >= _MAX_PROGRAMS:
+            # Dovecot tags carry a session id (auth(u,ip,sasl:login)<id>): bound the cache
+            self.by_program.clear()
         self.by_program[program] = chosen
         return chosen
 
@@ -117,12 +126,9 @@ def scan_logs(
         first = stats.skipped[0]
         raise SourceError(first.source, first.reason)
     dispatch = _Dispatch(parsers)
-    records = merge_sources(_opened(sources, stats))
-    for record in records:
-        stats.lines += 1
-        _handle(record, dispatch, stats, sink)
-        if progress is not None and not stats.lines & 0x3FFF:
-            progress(stats.lines, 0)
+    opened = _opened(sources, stats)
+    records = opened[0] if len(opened) == 1 else merge_sources(opened)
+    _loop(records, dispatch, stats, sink, progress)
     for parser in parsers:
         for event in parser.flush():
             stats.events += 1
@@ -135,6 +141,13 @@ def scan_logs(
     for program, count in sorted(stats.unknown.items()):
         stats.skipped.append(Skipped(source="logs", where=f"program {program}",
                                      reason="line format not recognised", count=count))
+        for sample in stats.unknown_samples.get(program, []) if opts.list_unknown else ():
+            where, _, text = sample.partition(": ")
+            stats.skipped.append(Skipped(source="logs", where=where,
+                                         reason=f"not recognised: {text}"))
+    for program, count in sorted(stats.unclaimed.items()):
+        stats.skipped.append(Skipped(source="logs", where=f"program {program}",
+                                     reason="not a program authaudit reads", count=count))
     return stats
 
 
@@ -150,25 +163,60 @@ def _guarded(source: LogSource, stats: LogScanStats) -> Iterable[LogRecord]:
         stats.skipped.append(Skipped(source=source.path, where="file", reason=str(exc)))
 
 
-def _handle(record: LogRecord, dispatch: _Dispatch, stats: LogScanStats, sink: EventSink) -> None:
-    env = record.envelope
-    time = record.time
-    if time is not None:
-        if stats.first is None or time < stats.first:
-            stats.first = time
-        if stats.last is None or time > stats.last:
-            stats.last = time
-    parser = dispatch.parser_for(env.program, env.message)
-    events = parser.feed(record) if parser is not None else None
-    if events is None:
-        program = env.program or "-"
-        stats.unknown[program] += 1
-        samples = stats.unknown_samples.setdefault(program, [])
-        if len(samples) < _SAMPLES_PER_PROGRAM:
-            samples.append(f"{record.source}:{record.lineno}: {env.message[:200]}")
-        return
-    if parser is not None:
-        stats.by_parser[parser.name] += 1
-    for event in events:
-        stats.events += 1
-        sink(event)
+def _family(program: str | None) -> str:
+    """The program name counters are kept under: without a Dovecot ``(user,ip)<session>`` part,
+    so that the number of counters stays bounded."""
+    if not program:
+        return "-"
+    cut = program.find("(")
+    return program if cut < 0 else program[:cut]
+
+
+def _loop(
+    records: Iterable[LogRecord],
+    dispatch: _Dispatch,
+    stats: LogScanStats,
+    sink: EventSink,
+    progress: Progress | None,
+) -> None:
+    """The per-line hot loop (kept flat: it runs once per log line)."""
+    by_program = dispatch.by_program
+    parser_for = dispatch.parser_for
+    by_parser: Counter[str] = Counter()
+    unknown = stats.unknown
+    lines = events_out = 0
+    first = last = None
+    for record in records:
+        lines += 1
+        if progress is not None and not lines & 0x3FFF:
+            progress(lines, 0)
+        time = record.time
+        if time is not None:
+            if first is None:
+                first = time
+            last = time
+        env = record.envelope
+        program = env.program
+        parser = by_program.get(program) if program is not None else None
+        if parser is None:
+            parser = parser_for(program, env.message)
+            if parser is None:
+                stats.unclaimed[_family(program)] += 1
+                continue
+        events = parser.feed(record)
+        if events is None:
+            name = _family(program)
+            unknown[name] += 1
+            samples = stats.unknown_samples.setdefault(name, [])
+            if len(samples) < _SAMPLES_PER_PROGRAM:
+                samples.append(f"{record.source}:{record.lineno}: {env.message[:160]}")
+            continue
+        by_parser[parser.name] += 1
+        for event in events:
+            events_out += 1
+            sink(event)
+    stats.lines += lines
+    stats.events += events_out
+    stats.by_parser.update(by_parser)
+    stats.first = first
+    stats.last = last

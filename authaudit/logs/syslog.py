@@ -255,6 +255,33 @@ def _dispatch(line: str, program: str | None, depth: int) -> Envelope | None:
     return None
 
 
+def _fast_tail(stamp: Yearless, line: str) -> Envelope | None:
+    """``host prog[pid]: msg`` after a 16-character RFC 3164 stamp, split with ``find`` only.
+
+    Gives None for anything unusual (no host, a Dovecot level word, a tag with parentheses or
+    ``<>``, an Exim line with its own stamp), which the regex path then handles."""
+    space = line.find(" ", 17)
+    colon = line.find(": ", space + 2)
+    if space < 0 or colon < 0 or line[space - 1] == ":":
+        return None
+    tag = line[space + 1 : colon]
+    if " " in tag or ":" in tag or "(" in tag or "<" in tag or tag in _LEVELS:
+        return None
+    pid = None
+    if tag[-1] == "]":
+        bracket = tag.find("[")
+        digits = tag[bracket + 1 : -1]
+        if bracket <= 0 or not digits.isdigit() or len(digits) > 10:
+            return None
+        pid = int(digits)
+        tag = tag[:bracket]
+    elif "[" in tag or "]" in tag:
+        return None
+    if tag == "exim":
+        return None
+    return Envelope(None, line[16:space], tag, pid, line[colon + 2 :], "yearless", stamp)
+
+
 def parse_line(line: bytes | str, program: str | None = None) -> Envelope | None:
     """The envelope of one log line, or None if no known header fits.
 
@@ -271,7 +298,7 @@ def parse_line(line: bytes | str, program: str | None = None) -> Envelope | None
     if "A" <= line[:1] <= "S":  # the RFC 3164 fast path, inlined: most lines take it
         stamp = _STAMPS.get(line[:15])
         if stamp is not None and line[15:16] == " " and line[16:17] != "<":
-            env = _tail(None, "yearless", stamp, line, 16)
+            env = _fast_tail(stamp, line) or _tail(None, "yearless", stamp, line, 16)
             if env is not None:
                 return env
     return _dispatch(line, program, 0)

@@ -247,3 +247,20 @@ def test_fuzz_any_text(text: str) -> None:
 def test_non_ascii_digits_are_not_numbers() -> None:
     assert parse_line("Jan \u0663 00:00:00 h p[1]: x") is None
     assert parse_line("Jan  3 00:00:00 h p[\u0661]: x") is None
+
+
+_PIECES = st.sampled_from(["mail", "mx.example.org", "postfix/smtpd", "prog[12]", "x[", "]",
+                           ":", ": ", " ", "(a)", "<s>", "exim", "Info", "[1]", "a:b", "-",
+                           "q", "\t", "[12345678901]"])
+
+
+@given(st.lists(_PIECES, max_size=8).map("".join))
+def test_fast_header_split_agrees_with_the_regex(tail: str) -> None:
+    from authaudit.logs.syslog import _fast_tail, _tail
+    from authaudit.logs.timestamps import Yearless
+
+    stamp = Yearless(1, 3, 6, 22, 9, 0)
+    line = "Jan  3 06:22:09 " + tail
+    fast = _fast_tail(stamp, line)
+    if fast is not None:
+        assert fast == _tail(None, "yearless", stamp, line, 16)
