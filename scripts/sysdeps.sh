@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install, through apt, the system programs the test suite runs for real when they are missing:
 # tshark (reference decoder), tcpdump + postfix + dovecot-core + swaks (the real-traffic lab),
-# john (benchmark peer), mariadb-server (SQL account stores; the tests start a private server).
+# john and pflogsumm (benchmark peers), mariadb-server (SQL account stores; the tests start a
+# private server).
 # Packages already installed are left alone.
 set -euo pipefail
-packages=(tshark tcpdump postfix dovecot-core swaks john mariadb-server)
+packages=(tshark tcpdump postfix dovecot-core swaks john pflogsumm mariadb-server)
 missing=()
 for pkg in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

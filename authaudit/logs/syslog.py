@@ -77,6 +77,12 @@ _RFC5424 = re.compile(
 _DOCKER = re.compile(r"[\w.-]+ +\| (.*)", re.DOTALL | re.ASCII)
 _LEVELS = frozenset({"Info", "Warning", "Error", "Fatal", "Panic", "Debug"})
 _LEVEL_PREFIXES = tuple(f"{level}: " for level in sorted(_LEVELS))
+_QMAIL_WORDS = ("new msg ", "info msg ", "starting delivery ", "delivery ", "end msg ",
+                "status: local ", "bounce msg ", "triple bounce", "CHKUSER ", "tcpserver: ")
+"""How lines of a qmail log start, to tell ``tai64nlocal`` output from Exim's main log."""
+_NOT_PROGRAMS = frozenset({"status", "warning", "alert"})
+"""Words before ``: `` in a multilog line that are qmail-send's, not the name of a program."""
+_INNER_PROG = re.compile(r"([\w.-]+(?:\[\d{1,10}\])?): (.*)", re.DOTALL | re.ASCII)
 _EXIM_ID = re.compile(r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$")
 
 
@@ -195,6 +201,8 @@ def _iso_line(line: str, program: str | None) -> Envelope | None:
         exim_pid = _EXIM_PID.match(rest)
         if exim_pid is not None:
             pid, rest = int(exim_pid[1]), exim_pid[2]
+    if program is None and rest.startswith(_QMAIL_WORDS):
+        return Envelope(ts, None, None, pid, rest, reason)  # tai64nlocal of a qmail log
     return Envelope(ts, None, program or "exim", pid, rest, reason)
 
 
@@ -204,10 +212,16 @@ def _tai64n_line(line: str, program: str | None) -> Envelope | None:
         return None
     ts = tai64n_to_datetime(match[1])
     prog, pid = match["prog"], None
+    msg = match["msg"]
+    if prog in _LEVELS:  # Dovecot under multilog: "@4000... Info: imap-login: Login: ..."
+        inner = _INNER_PROG.match(msg)
+        prog, msg = (inner[1], inner[2]) if inner is not None else (None, msg)
+    elif prog in _NOT_PROGRAMS:  # qmail-send "status: local 1/10 ...", "warning: ..."
+        prog, msg = None, line[26:]
     if prog is not None and prog.endswith("]"):
         prog, _, pid_text = prog[:-1].partition("[")
         pid = int(pid_text)
-    return Envelope(ts, None, prog or program, pid, match["msg"],
+    return Envelope(ts, None, prog or program, pid, msg,
                     "" if ts is not None else "invalid date")
 
 

@@ -185,7 +185,7 @@ def test_multilog_lines_are_claimed_by_content(tmp_path: Path) -> None:
         ("me@domain", "sent", "local")]
     assert (relayed.via, relayed.user, relayed.client_ip, relayed.sender) == (
         RelayVia.NETWORK, None, "2001:db8::7", "info@example.com")
-    assert parser.counters["tcpserver"] == 4 and parser.counters["status"] == 2
+    assert parser.counters["tcpserver"] == 4 and parser.counters["qmail-send"] == 2
 
 
 # -- logins ------------------------------------------------------------------------------------
