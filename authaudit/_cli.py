@@ -240,28 +240,52 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
     return _render(report, args)
 
 
+def _demo_store(tmp: Path) -> Path:
+    """A copy of the bundled vpopmail tree with its ``lastauth`` times restored.
+
+    vpopmail keeps the last-login time as the mtime of each ``lastauth`` file, which git does not
+    preserve; ``lastauth-times.tsv`` records them and is applied to a private copy."""
+    import shutil
+    from datetime import datetime
+
+    tree = tmp / "vpopmail"
+    shutil.copytree(DEMO_STORES / "vpopmail", tree)
+    times = tree / "lastauth-times.tsv"
+    if times.is_file():
+        for line in times.read_text(encoding="utf-8").splitlines():
+            rel, _, stamp = line.partition("\t")
+            target = tree / rel
+            if stamp and target.is_file():
+                when = datetime.fromisoformat(stamp).timestamp()
+                os.utime(target, (when, when))
+    return tree
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    """The relay-spam case on bundled data: the capture, then the customer's account store."""
-    from authaudit.accounts.vuserinfo import VuserinfoSource
+    """The relay-spam case on bundled data: capture, vpopmail tree and qmail + Postfix logs."""
+    import tempfile
+
+    from authaudit.accounts.vpopmail import VpopmailSource
+    from authaudit.audit_report import LogOptions, audit_report
 
     captures = sorted(p for p in DEMO_CAPTURES.glob("*.pcap*") if p.is_file())
-    stores = sorted(DEMO_STORES.glob("vuserinfo-*.txt"))
-    if not captures or not stores:
+    logs = sorted(p for p in (DEMO_STORES / "logs").rglob("*") if p.is_file()
+                  and p.suffix not in (".md", ".json"))
+    if not captures or not logs or not (DEMO_STORES / "vpopmail").is_dir():
         _note(args, f"bundled demo data missing ({DEMO_CAPTURES}, {DEMO_STORES})")
         return EXIT_ERROR
-    options = _audit_options(args)
-    _note(args, f"demo 1/2: authaudit pcap {' '.join(str(p) for p in captures)}")
-    with progress_bar(not args.quiet) as hook:
-        wire = audit_captures(captures, options, progress=hook)
-    codes = [_render(wire, args)]
-    if args.output is None and args.format in {"table", "markdown"}:
-        sys.stdout.write("\n")
-    _note(args, f"demo 2/2: authaudit accounts --vuserinfo {' '.join(str(p) for p in stores)}")
-    with progress_bar(not args.quiet) as hook:
-        store = audit_accounts([VuserinfoSource(p) for p in stores], options, progress=hook)
-    if args.output is None:
-        codes.append(_render(store, args))
-    return EXIT_ERROR if EXIT_ERROR in codes else EXIT_OK
+    with tempfile.TemporaryDirectory(prefix="authaudit-demo-") as tmp:
+        tree = _demo_store(Path(tmp))
+        shown = " ".join(
+            [*(f"--pcap {p}" for p in captures), f"--vpopmail {DEMO_STORES / 'vpopmail'}",
+             *(f"--logs {p}" for p in logs), "--year 2026"]
+        )
+        _note(args, f"demo: authaudit report {shown}")
+        with progress_bar(not args.quiet) as hook:
+            report = audit_report(captures, [VpopmailSource(tree)], logs, LogOptions(year=2026),
+                                  _audit_options(args), progress=hook)
+    code = _render(report, args)
+    return EXIT_ERROR if code == EXIT_ERROR else EXIT_OK
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:

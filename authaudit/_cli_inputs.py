@@ -251,4 +251,5 @@ def log_settings(args: argparse.Namespace) -> LogOptions:
         thresholds=thresholds,
         local_domains=tuple(d.lower() for d in args.local_domain),
         smtpd_uids=tuple(args.smtpd_uid),
+        list_unknown=args.strict,
     )

@@ -41,6 +41,8 @@ class LogOptions:
     """Domains hosted here besides those of the account stores and authenticated logins."""
     smtpd_uids: tuple[int, ...] = ()
     """qmail: the uid(s) qmail-smtpd runs as (qmaild), whose queued mail is SMTP, not a script."""
+    list_unknown: bool = False
+    """List the first unrecognised lines of each program as Skipped records (``--strict``)."""
 
 
 @dataclass(slots=True)
@@ -67,7 +69,8 @@ def _read_logs(
             progress("mail logs (lines)", done, total)
 
     stats = scan_logs(paths, default_parsers(), collector.add,
-                      ScanOptions(year=options.year, tz=options.tz), progress=hook)
+                      ScanOptions(year=options.year, tz=options.tz,
+                                  list_unknown=options.list_unknown), progress=hook)
     inputs = [file_input(Path(p), "log") for p in stats.files]
     evidence = LogEvidence(
         activity=tuple(collector.activity()),
@@ -80,7 +83,8 @@ def _read_logs(
     counts: Counter[str] = Counter(
         {"log_lines": stats.lines, "log_files": len(stats.files), "log_logins": collector.logins,
          "log_login_failures": collector.failures, "log_messages": collector.messages,
-         "log_lines_unrecognised": sum(stats.unknown.values())}
+         "log_lines_unrecognised": sum(stats.unknown.values()),
+         "log_lines_other_programs": sum(stats.unclaimed.values())}
     )
     return _LogsPart(evidence, stats, inputs, counts)
 

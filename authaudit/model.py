@@ -402,6 +402,8 @@ class AccountActivity:
     """Most failures inside one brute-force window (10 minutes by default)."""
     failures_before_success: int = 0
     """Most failures in the 24 hours before one successful login."""
+    guessed_from: str | None = None
+    """The address of that successful login (where the guessed password was first used)."""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     evidence: tuple[str, ...] = ()

@@ -2,7 +2,8 @@
 
 The account store records where each account last logged in (vpopmail ``lastauth``,
 ``vuserinfo``'s ``last auth ip``). When that address is one the logs show relaying for an
-identity flagged by AA301, spraying passwords (AA303), or succeeding after failures (AA304), the
+identity flagged by AA301, spraying passwords (AA303), or being the one whose login succeeded
+after failures (AA304), the
 account's latest login came from the attacker. *high*; *critical* when the abusive relaying was
 done as this very account.
 
@@ -46,9 +47,8 @@ class LastAuthAbuse(Check):
                     abusive.setdefault(ip, []).append(("AA301", flagged))
             elif f.check_id == "AA303":
                 abusive.setdefault(f.subject, []).append(("AA303", None))
-            elif f.check_id == "AA304" and flagged is not None:
-                for ip in flagged.login_ips[:1]:
-                    abusive.setdefault(ip, []).append(("AA304", flagged))
+            elif f.check_id == "AA304" and flagged is not None and flagged.guessed_from:
+                abusive.setdefault(flagged.guessed_from, []).append(("AA304", flagged))
         for result in evidence.accounts:
             account = result.account
             last_ip = account.last_auth_ip
@@ -62,12 +62,12 @@ class LastAuthAbuse(Check):
                     own = own or source.account == key
                     reasons.append(
                         f"relayed {source.messages} messages to {source.foreign_domains} "
-                        f"foreign domains as {source.account} (AA301)"
+                        f"foreign domains as {source.account}"
                     )
                 elif check_id == "AA303":
-                    reasons.append("sprayed passwords over many accounts (AA303)")
+                    reasons.append("sprayed passwords over many accounts")
                 elif source is not None:
-                    reasons.append(f"logged in as {source.account} after failures (AA304)")
+                    reasons.append(f"logged in as {source.account} after failures")
             yield self.finding(
                 subject=account.address,
                 account=key,

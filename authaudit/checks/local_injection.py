@@ -2,7 +2,8 @@
 
 Mail to foreign domains that entered the queue on the server itself rather than through SMTP
 AUTH: Postfix ``pickup`` (``uid=33`` is www-data), Exim ``P=local U=user``, sendmail submissions,
-or a qmail ``info msg ... uid N`` from a uid other than qmaild's. 20 foreign recipients is
+or a qmail ``info msg ... uid N`` from a uid other than qmaild's (null-sender bounces,
+which qmail-send queues itself, are left out). 20 foreign recipients is
 *medium*, 100 or more *high*. This is usually a hacked web application (PHP ``mail()``), not a
 stolen mailbox password, so changing passwords does not stop it.
 

@@ -10,7 +10,8 @@ with ``--threshold``):
 * distinct foreign recipient domains in one day > 50 (high > 200);
 * deferred + bounced share of its recipients ≥ 50 % of at least 5 (high ≥ 80 % of at least 20;
   cPanel's defer/fail limit);
-* envelope senders that are not the identity's own address (high when more than 3).
+* envelope senders in foreign domains (not hosted here) used by the identity (high when more
+  than 3).
 
 One medium signal gives *low*, two *medium*, three or one high signal *high*, two high signals
 *critical*. Legitimate automation (one IP, a steady rate, few domains) raises no signal.
@@ -33,14 +34,12 @@ __all__ = ["RelayAbuse", "foreign_senders"]
 
 
 def foreign_senders(a: AccountActivity, local_domains: set[str]) -> list[str]:
-    """Envelope senders ``a`` used that are not its own mailbox."""
-    own_local = a.account.split("@", 1)[0]
+    """Envelope senders ``a`` used in domains this server does not host."""
     out = []
     for sender in a.senders:
-        local = sender.split("@", 1)[0]
         domain = domain_of(sender)
-        if sender == a.account or (local == own_local and domain in local_domains):
-            continue
+        if sender == a.account or domain is None or domain in local_domains:
+            continue  # a colleague's or shared mailbox on this server is not a spoofed sender
         out.append(sender)
     return out
 
@@ -77,7 +76,7 @@ def signals(
             medium.append(text)
     senders = foreign_senders(a, local_domains)
     if senders:
-        text = f"{len(senders)} envelope senders not its own ({ip_list(senders, 3)})"
+        text = f"{len(senders)} envelope senders in foreign domains ({ip_list(senders, 3)})"
         (high if len(senders) > t.foreign_senders_high else medium).append(text)
     return medium, high
 

@@ -1,11 +1,14 @@
 """**AA304 Login success after failures.**
 
-An account logged in successfully after failed attempts in the 24 hours before: at least 5
+An account logged in successfully after failed attempts in the 24 hours before, from an address
+that took part in the failures or that it had not used before (the owner's routine login from
+their usual address after a brute force by others is not this): at least 5
 failures is *medium*, 20 or more (or a login name bots try first, such as ``test``, ``admin``,
 ``info``) *high*. This is the moment a guessed password starts to be used (the ``test``/``test``
 case).
 
-Example row: ``high  AA304  info@shop.example  logged in after 24 failures in the previous 24 h``.
+Example row: ``high  AA304  info@shop.example  logged in from 91.92.241.118 after 23 failures
+in the previous 24 h``.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ class SuccessAfterFailures(Check):
                 account=a.account,
                 severity=Severity.HIGH if high else self.severity,
                 confidence=Confidence.HIGH if high else self.confidence,
-                message=f"logged in after {n} failures in the previous 24 h",
+                message=(f"logged in from {a.guessed_from or 'an unknown address'} after {n} "
+                         "failures in the previous 24 h"),
                 evidence=(
                     ("login_ips", ip_list(a.login_ips)),
                     ("failure_ips", ip_list(a.failure_ips)),

@@ -68,9 +68,10 @@ class _Identity:
     statuses: Counter[str] = field(default_factory=Counter)
     senders: Counter[str] = field(default_factory=Counter)
     recent_failures: deque[datetime] = field(default_factory=deque)
-    day_failures: deque[datetime] = field(default_factory=deque)
+    day_failures: deque[tuple[datetime, str | None]] = field(default_factory=deque)
     max_failures_in_window: int = 0
     failures_before_success: int = 0
+    guessed_from: str | None = None
     first: datetime | None = None
     last: datetime | None = None
     evidence: list[str] = field(default_factory=list)
@@ -193,17 +194,25 @@ class ActivityCollector:
 
     def _success(self, tally: _Identity, event: LoginEvent, key: str) -> None:
         tally.logins += 1
-        tally.used_from(event.client_ip, event.time)
+        ip = event.client_ip
+        # a success from an address the account used before the failures is its owner's
+        # routine login, not the guess succeeding
+        familiar = ip is not None and ip in tally.login_ips
+        tally.used_from(ip, event.time)
         domain = domain_of(key)
         if domain:
             self.resolver.local_domains.add(domain)
+            if key not in self.resolver.known:
+                self.resolver.add_mailbox(key)  # it logged in, so the mailbox exists
         if event.time is not None and tally.day_failures:
             horizon = event.time - _DAY
-            while tally.day_failures and tally.day_failures[0] < horizon:
+            while tally.day_failures and tally.day_failures[0][0] < horizon:
                 tally.day_failures.popleft()
-            before = len(tally.day_failures)
+            failing = any(f_ip == ip for _, f_ip in tally.day_failures)
+            before = len(tally.day_failures) if failing or not familiar else 0
             if before > tally.failures_before_success:
                 tally.failures_before_success = before
+                tally.guessed_from = ip
                 if len(tally.evidence) < 2 * _EVIDENCE:
                     tally.evidence.append(_cite(event))
         elif len(tally.evidence) < _EVIDENCE:
@@ -222,7 +231,7 @@ class ActivityCollector:
         recent = tally.recent_failures
         for _ in range(min(event.attempts, 1000)):
             recent.append(time)
-            tally.day_failures.append(time)
+            tally.day_failures.append((time, event.client_ip))
         while recent and recent[0] < time - window:
             recent.popleft()
         while len(recent) > 1000:
@@ -281,6 +290,8 @@ class ActivityCollector:
             tally.relay_evidence.append(_cite(message))
 
     def _local_message(self, message: RelayedMessage) -> None:
+        if not message.sender and message.via is RelayVia.QUEUED:
+            return  # a bounce (null sender) queued by the MTA itself, not by a script
         if message.uid is not None:
             key = f"uid {message.uid}"
         elif message.user:
@@ -339,6 +350,7 @@ class ActivityCollector:
             services=tuple(s for s, _ in t.services.most_common()),
             max_failures_in_window=t.max_failures_in_window,
             failures_before_success=t.failures_before_success,
+            guessed_from=t.guessed_from,
             first_seen=t.first,
             last_seen=t.last,
             evidence=tuple(t.evidence[:_EVIDENCE] + t.relay_evidence[:_EVIDENCE]),

@@ -3,8 +3,9 @@
 Findings are joined on the identity they concern (``Finding.account``, resolved to one name per
 mailbox): the store's AA201 ``test``/``test``, the capture's AA102 and the logs' AA301/AA306 for
 ``test@victim.org`` become one incident with the evidence of all three sources. A group becomes an
-incident when it holds a log or correlation finding (AA3xx), a credential proven on the wire
-(AA102, AA103), or anything high or critical; the rest stay plain findings.
+incident when it holds a log or correlation finding (AA3xx) or a credential proven on the wire
+(AA102, AA103) of at least medium severity, or anything high or critical; the rest stay plain
+findings.
 
 Ranking: severity first, then how many different checks agree, then how much mail was relayed.
 """
@@ -65,9 +66,12 @@ class _Group:
         return max((f.severity for f in self.findings), key=lambda s: s.rank)
 
     def is_incident(self) -> bool:
-        ids = self.ids()
-        return any(i.startswith("AA3") or i in ("AA102", "AA103") for i in ids) or (
-            self.worst().rank >= Severity.HIGH.rank
+        medium = Severity.MEDIUM.rank
+        return any(
+            f.severity.rank >= Severity.HIGH.rank
+            or (f.severity.rank >= medium
+                and (f.check_id.startswith("AA3") or f.check_id in ("AA102", "AA103")))
+            for f in self.findings
         )
 
 

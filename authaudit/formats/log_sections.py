@@ -27,6 +27,8 @@ INCIDENT_HEADERS = ("#", "severity", "kind", "account", "what happened", "ips", 
 ACTIVITY_HEADERS = ("account", "logins", "failures", "ips", "networks", "max ips/day", "msgs",
                     "rcpts", "foreign domains", "deferred", "bounced", "first seen (UTC)",
                     "last seen (UTC)")
+_SUMMARY = 110
+"""Width of "what happened" in the ranked list; the detail table has it whole."""
 _DETAILED = 10
 """Incidents that get a detail table (the rest are in the ranked list only)."""
 
@@ -43,7 +45,7 @@ def incident_rows(report: Report) -> tuple[tuple[str, ...], ...]:
             str(i.severity),
             i.kind,
             i.subject,
-            i.summary,
+            i.summary if len(i.summary) <= _SUMMARY else i.summary[: _SUMMARY - 1] + "…",
             str(i.ip_count),
             str(i.messages),
             str(i.foreign_domains),

@@ -185,6 +185,7 @@ def activity_row(a: AccountActivity) -> Row:
         "services": list(a.services),
         "max_failures_in_window": a.max_failures_in_window,
         "failures_before_success": a.failures_before_success,
+        "guessed_from": a.guessed_from,
         "first_seen": iso(a.first_seen),
         "last_seen": iso(a.last_seen),
         "evidence": list(a.evidence),

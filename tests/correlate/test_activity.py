@@ -74,6 +74,25 @@ def test_dovecot_attempt_counts_add_up() -> None:
     assert c.ips["192.0.2.1"].failures == 3
 
 
+def test_success_from_the_owners_usual_ip_is_not_after_failures() -> None:
+    c = collector("postmaster@victim.org")
+    c.add(login("postmaster@victim.org", "198.51.100.20", 0))
+    for i in range(8):
+        c.add(login("postmaster@victim.org", "203.0.113.5", 10 + i, ok=False))
+    c.add(login("postmaster@victim.org", "198.51.100.20", 60))  # the owner, as every day
+    assert c.activity()[0].failures_before_success == 0
+    c.add(login("postmaster@victim.org", "203.0.113.5", 61))  # the attacker got in
+    assert c.activity()[0].failures_before_success == 8
+
+
+def test_learned_mailbox_resolves_later_bare_logins() -> None:
+    c = collector()
+    c.add(login("test@victim.org", "82.128.32.42", 0))
+    c.add(message("test", "82.128.32.42", 1, ["a@msn.com"]))
+    [a] = c.activity()
+    assert (a.account, a.logins, a.messages) == ("test@victim.org", 1, 1)
+
+
 def test_spray_tally_per_ip() -> None:
     c = collector()
     for i, user in enumerate(["a@x.example", "b@x.example", "c@y.example"]):
@@ -90,8 +109,11 @@ def test_local_injection_tally() -> None:
     c = collector("www@shop.example")
     c.add(message(None, None, 0, ["a@gmail.com", "b@shop.example"], via=RelayVia.LOCAL,
                   uid=33))
-    c.add(message(None, None, 1, ["c@gmail.com"], via=RelayVia.QUEUED, uid=7791))
+    c.add(message(None, None, 1, ["c@gmail.com"], via=RelayVia.QUEUED, uid=7791,
+                  sender="x@victim.org"))
+    c.add(message(None, None, 2, ["d@gmail.com"], via=RelayVia.QUEUED, uid=7796))  # a bounce
     assert c.local["uid 33"].foreign_recipients == 1
     assert c.local["uid 33"].queued_only is False
     assert c.local["uid 7791"].queued_only is True
+    assert "uid 7796" not in c.local  # null-sender bounces are the MTA's own mail
     assert c.activity() == []
