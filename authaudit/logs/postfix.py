@@ -86,7 +86,7 @@ from authaudit.logs.postfix_lines import (
 from authaudit.logs.postfix_queue import EVIDENCE_LINES, Key, Message, QueueState
 from authaudit.model import LoginEvent, LoginKind, RelayVia, Skipped
 
-__all__ = ["DEFAULT_MAX_OPEN", "DEFAULT_UNQUEUED_AFTER", "PostfixParser"]
+__all__ = ["DEFAULT_CHAIN_GRACE", "DEFAULT_MAX_OPEN", "DEFAULT_UNQUEUED_AFTER", "PostfixParser"]
 
 DEFAULT_MAX_OPEN = 500_000
 """Open queue files kept at most; beyond that the oldest is given out early (counted)."""
