@@ -10,7 +10,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 TSTAMP  := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck unit lab bench sysdeps venv clean
+.PHONY: demo test lint typecheck unit lab bench bench-logs sysdeps venv clean
 
 demo: $(STAMP)
 	$(BIN)/authaudit demo
@@ -37,6 +37,9 @@ lab: $(STAMP) sysdeps
 
 bench: $(STAMP) sysdeps
 	$(BIN)/python bench/pcap_bench.py
+
+bench-logs: $(STAMP) sysdeps
+	$(BIN)/python bench/logs_bench.py
 
 sysdeps:
 	@bash scripts/sysdeps.sh

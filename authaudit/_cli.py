@@ -360,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except AuthAuditError as exc:
-        _note(args, f"error: {exc}")
+        sys.stderr.write(f"authaudit: error: {exc}\n")  # even with -q: it explains the exit 2
         return EXIT_ERROR
     except KeyboardInterrupt:
         _note(args, "interrupted")
