@@ -225,6 +225,13 @@ def log_options(p: argparse.ArgumentParser) -> None:
         help="change a detection threshold, e.g. ips_per_day=12 (see docs/checks.md)",
     )
     g.add_argument(
+        "--geoip",
+        type=Path,
+        metavar="FILE.mmdb",
+        help="a MaxMind GeoLite2/GeoIP2 Country or City database: count login countries per "
+        "account (needs the maxminddb module; without it, /16 networks are counted)",
+    )
+    g.add_argument(
         "--by-domain",
         action="store_true",
         help="one report per customer domain: with -o DIR, one file per domain in DIR",
@@ -252,4 +259,5 @@ def log_settings(args: argparse.Namespace) -> LogOptions:
         local_domains=tuple(d.lower() for d in args.local_domain),
         smtpd_uids=tuple(args.smtpd_uid),
         list_unknown=args.strict,
+        geoip=args.geoip,
     )

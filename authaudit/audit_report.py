@@ -8,6 +8,7 @@ the correlation checks (AA306, AA307) can join all three.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class LogOptions:
     """qmail: the uid(s) qmail-smtpd runs as (qmaild), whose queued mail is SMTP, not a script."""
     list_unknown: bool = False
     """List the first unrecognised lines of each program as Skipped records (``--strict``)."""
+    geoip: Path | None = None
+    """A MaxMind ``.mmdb`` to count login countries per identity (``--geoip``)."""
 
 
 @dataclass(slots=True)
@@ -89,6 +92,20 @@ def _read_logs(
     return _LogsPart(evidence, stats, inputs, counts)
 
 
+def _add_countries(part: _LogsPart, options: LogOptions) -> None:
+    """Fill each identity's login countries from ``--geoip`` (a no-op without it)."""
+    if options.geoip is None:
+        return
+    from authaudit.correlate.geo import CountryLookup, with_countries
+
+    lookup = CountryLookup(options.geoip)
+    try:
+        activity = with_countries(part.evidence.activity, lookup)
+    finally:
+        lookup.close()
+    part.evidence = dataclasses.replace(part.evidence, activity=activity)
+
+
 def _log_stats(part: _LogsPart) -> list[tuple[str, int]]:
     return sorted(part.unknown.items())
 
@@ -103,6 +120,7 @@ def audit_logs(
     now = options.now or datetime.now(UTC)
     resolver = IdentityResolver(local_domains=log_options.local_domains)
     part = _read_logs(paths, log_options, resolver, progress)
+    _add_countries(part, log_options)
     findings = run_checks(Evidence(logs=part.evidence))
     incidents = build_incidents(findings, resolver, part.evidence.activity)
     return Report(
@@ -156,6 +174,7 @@ def audit_report(
     if logs:
         try:
             part = _read_logs(logs, log_options, resolver, progress)
+            _add_countries(part, log_options)
         except SourceError as exc:
             errors.append(exc)
             skipped.append(Skipped(source=exc.source, where="file", reason=exc.reason))

@@ -384,6 +384,8 @@ class AccountActivity:
     failure_ips: tuple[str, ...] = ()
     networks: int = 0
     """Distinct /16 (IPv4) or /48 (IPv6) networks among ``login_ips``."""
+    countries: tuple[str, ...] = ()
+    """ISO codes of the countries of ``login_ips`` (only with ``--geoip``)."""
     max_ips_per_day: int = 0
     messages: int = 0
     recipients: int = 0

@@ -227,3 +227,11 @@ def test_real_rotated_set_with_year_crossing(
     # hourly automation from one address is not abuse
     assert not [i for i in doc["incidents"] if i["severity"] in ("high", "critical")]
     assert code == 0
+
+
+def test_geoip_database_that_cannot_be_read_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "logs", "-q", "--geoip", str(tmp_path / "none.mmdb"), LOGS[0])
+    assert code == 2
+    assert "none.mmdb" in err

@@ -5,6 +5,7 @@ signals, per identity over the input (defaults from ``reference/logs.md`` §4, e
 with ``--threshold``):
 
 * distinct client IPs in one day ≥ 10 (high ≥ 20; Exim wiki SMTP-AUTH abuse detector);
+* with ``--geoip FILE.mmdb``: login countries ≥ 3 (high > 5; postfwd anti-geoip-spam plugin);
 * foreign recipients in one hour > 100 (high > 500; Exim ratelimit idiom, Courier ratefilter);
 * messages in one day > 150 (policyd-rate-limit);
 * distinct foreign recipient domains in one day > 50 (high > 200);
@@ -59,6 +60,9 @@ def signals(
 
     level(a.max_ips_per_day, t.ips_per_day, t.ips_per_day_high,
           f"{a.max_ips_per_day} client IPs in one day")
+    if a.countries:
+        level(len(a.countries), t.countries, t.countries_high,
+              f"logins from {len(a.countries)} countries ({', '.join(a.countries[:6])})")
     level(a.max_recipients_per_hour, t.recipients_per_hour + 1, t.recipients_per_hour_high + 1,
           f"{a.max_recipients_per_hour} foreign recipients in one hour")
     level(a.max_messages_per_day, t.messages_per_day + 1, None,

@@ -22,6 +22,9 @@ class Thresholds:
     ips_per_day: int = 10
     """Distinct client IPs of one identity in one day: 10 (Exim wiki detector default)."""
     ips_per_day_high: int = 20
+    countries: int = 3
+    """Distinct login countries (needs ``--geoip``): 3, high above 5 (postfwd geoip plugin)."""
+    countries_high: int = 6
     recipients_per_hour: int = 100
     """Foreign recipients per hour: 100 (Exim ratelimit ACL idiom, Courier ratefilter)."""
     recipients_per_hour_high: int = 500

@@ -171,6 +171,7 @@ def activity_row(a: AccountActivity) -> Row:
         "login_ips": list(a.login_ips),
         "failure_ips": list(a.failure_ips),
         "networks": a.networks,
+        "countries": list(a.countries),
         "max_ips_per_day": a.max_ips_per_day,
         "messages": a.messages,
         "recipients": a.recipients,
