@@ -192,8 +192,9 @@ def log_options(p: argparse.ArgumentParser) -> None:
         "--year",
         type=int,
         metavar="YYYY",
-        help="year of the first yearless (RFC 3164) stamp in each log file (default: from the "
-        "file name, else its mtime, else now; Dec to Jan rolls over)",
+        help="year of the newest yearless (RFC 3164) stamps in each log file; a file that "
+        "crosses Dec to Jan starts the year before (default: from the file name, else its "
+        "mtime, else now)",
     )
     g.add_argument(
         "--tz",

@@ -35,7 +35,7 @@ class ScanOptions:
     """How to read the logs."""
 
     year: int | None = None
-    """Year of the first yearless (RFC 3164) stamp in every file; inferred when None."""
+    """Year of the newest yearless (RFC 3164) stamps in every file; inferred when None."""
     tz: tzinfo | None = None
     """Zone of stamps that carry none; UTC when None."""
     list_unknown: bool = False

@@ -116,6 +116,29 @@ def year_reference_from_name(path: str | Path) -> datetime | None:
     return datetime(day.year, day.month, day.day) + timedelta(days=1)
 
 
+def _year_crossings(path: str | Path) -> int:
+    """How many times the RFC 3164 stamps of ``path`` go from late in a year to early in the next
+    (0 for files without such stamps or that cannot be read)."""
+    from authaudit.errors import SourceError
+    from authaudit.logs.openers import LogFile
+
+    crossings = 0
+    last = 0
+    months = {name.encode(): number for name, number in MONTHS.items()}
+    try:
+        with LogFile(path) as log:
+            for line in log:
+                month = months.get(line[:3])
+                if month is None:
+                    continue
+                if last - month >= _BACKWARDS_MONTHS:
+                    crossings += 1
+                last = month
+    except (SourceError, OSError):
+        return 0
+    return crossings
+
+
 _SLACK = timedelta(days=1)
 """A line may be this far in the future of the reference (time zones, clock skew)."""
 _BACKWARDS_MONTHS = 6
@@ -155,9 +178,15 @@ class YearInference:
     def for_file(
         cls, path: str | Path, *, year: int | None = None, tz: tzinfo | None = None
     ) -> YearInference:
-        """The inference for one file: override, then a date in its name, then its mtime."""
+        """The inference for one file: override, then a date in its name, then its mtime.
+
+        ``year`` is the year of the file's *newest* stamps: a file that crosses Dec to Jan once
+        starts in the year before, so every file of a rotated set (and ``mail.log`` next to
+        ``mail.warn.4.gz``) gets consistent years from one ``--year``. Finding the crossings
+        costs one quick read of the stamps' month names.
+        """
         if year is not None:
-            return cls(year=year, tz=tz)
+            return cls(year=year - _year_crossings(path), tz=tz)
         named = year_reference_from_name(path)
         if named is not None:
             return cls(reference=named, tz=tz, source="file name")

@@ -87,7 +87,8 @@ def test_rotation_order_oldest_first() -> None:
 
 @needs_shared
 def test_lightmeter_dec_jan_crossing_with_year_override() -> None:
-    source = LogSource(str(LIGHTMETER / "mail.warn.4.gz"), year=2020, tz=UTC)
+    # --year names the year of the newest lines: this file crosses into 2021 once
+    source = LogSource(str(LIGHTMETER / "mail.warn.4.gz"), year=2021, tz=UTC)
     records = list(source)
     times = [r.time for r in records]
     assert None not in times and source.unparsed == 0 and source.skipped == []
@@ -97,6 +98,9 @@ def test_lightmeter_dec_jan_crossing_with_year_override() -> None:
     assert times == sorted(times)  # type: ignore[type-var]
     years = [t.year for t in times if t is not None]
     assert years.count(2020) == 793 and years.count(2021) == 428
+    # the live file of the same set, with the same --year, continues in 2021
+    live = list(LogSource(str(LIGHTMETER / "mail.log"), year=2021, tz=UTC))
+    assert live[0].time is not None and live[0].time.year == 2021
 
 
 @needs_shared
