@@ -402,6 +402,11 @@ class AccountActivity:
     services: tuple[str, ...] = ()
     max_failures_in_window: int = 0
     """Most failures inside one brute-force window (10 minutes by default)."""
+    max_failures_per_day: int = 0
+    """Most failures in one calendar day (UTC)."""
+    stranger_failures: int = 0
+    """Failures from addresses that never logged in as this identity (not its owner mistyping):
+    what a slow brute force adds up to."""
     failures_before_success: int = 0
     """Most failures in the 24 hours before one successful login."""
     guessed_from: str | None = None

@@ -76,6 +76,9 @@ def test_other_planted_incidents(demo_doc: dict[str, Any]) -> None:
     local = by_subject[f"uid {PLANTED['local_injection']['uid']}"]
     assert local["incident_kind"] == "local-injection"
     assert "queued 60 messages to 60 foreign recipients" in local["summary"]
+    slow = by_subject[PLANTED["brute_force"]["account"]]
+    assert slow["incident_kind"] == "brute-force"
+    assert slow["summary"].startswith("slow brute force: 25 failed logins from 4 IPs")  # 24 + spray
     guessed = by_subject["info@shop.example"]
     assert "AA304" in guessed["check_ids"]
     assert "logged in from 91.92.241.118" in guessed["summary"]

@@ -3,8 +3,10 @@
 Many failed logins on one account in a short time: at least 5 failures within 10 minutes
 (fail2ban's ``maxretry``/``findtime``) is *medium*, 20 or more *high* (Zimbra's per-account
 alarm). Failures are counted as the daemons log them, including Dovecot's ``auth failed,
-N attempts``. When account stores were given, logins that do not exist there are left to AA303
-(spray); a success after the failures is AA304.
+N attempts``. A slow brute force that stays under that rate is caught by its total: 20 failures
+from addresses that never logged in as the account (over the whole input) is *medium*. When
+account stores were given, logins that do not exist there are left to AA303 (spray); a success
+after the failures is AA304.
 
 Example row: ``high  AA302  postmaster@victim.org  38 failed logins within 10 minutes from 3 IPs``.
 """
@@ -41,19 +43,24 @@ class BruteForce(Check):
         known = logs.resolver.known
         for a in logs.activity:
             burst = a.max_failures_in_window
-            if burst < t.failures_in_window:
+            slow = a.stranger_failures >= t.stranger_failures
+            if burst < t.failures_in_window and not slow:
                 continue
             if known and a.account not in known and not a.logins:
                 continue
             minutes = int(t.failure_window.total_seconds() // 60)
+            if burst >= t.failures_in_window:
+                message = (f"{burst} failed logins within {minutes} minutes from "
+                           f"{len(a.failure_ips)} IPs ({a.failures} failures in all)")
+            else:
+                message = (f"slow brute force: {a.stranger_failures} failed logins from "
+                           f"{len(a.failure_ips)} IPs that never logged in as it, at most "
+                           f"{a.max_failures_per_day} a day")
             yield self.finding(
                 subject=a.account,
                 account=a.account,
                 severity=Severity.HIGH if burst >= t.failures_in_window_high else self.severity,
-                message=(
-                    f"{burst} failed logins within {minutes} minutes from "
-                    f"{len(a.failure_ips)} IPs ({a.failures} failures in all)"
-                ),
+                message=message,
                 evidence=(
                     ("failure_ips", ip_list(a.failure_ips)),
                     ("services", ", ".join(a.services)),

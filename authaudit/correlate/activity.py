@@ -70,6 +70,7 @@ class _Identity:
     recent_failures: deque[datetime] = field(default_factory=deque)
     day_failures: deque[tuple[datetime, str | None]] = field(default_factory=deque)
     max_failures_in_window: int = 0
+    day_failures_count: Counter[date] = field(default_factory=Counter)
     failures_before_success: int = 0
     guessed_from: str | None = None
     first: datetime | None = None
@@ -227,6 +228,7 @@ class ActivityCollector:
         time = event.time
         if time is None:
             return
+        tally.day_failures_count[time.date()] += event.attempts
         window = self.thresholds.failure_window
         recent = tally.recent_failures
         for _ in range(min(event.attempts, 1000)):
@@ -349,6 +351,8 @@ class ActivityCollector:
             senders=tuple(s for s, _ in t.senders.most_common()),
             services=tuple(s for s, _ in t.services.most_common()),
             max_failures_in_window=t.max_failures_in_window,
+            max_failures_per_day=max(t.day_failures_count.values(), default=0),
+            stranger_failures=sum(n for ip, n in t.failure_ips.items() if ip not in t.login_ips),
             failures_before_success=t.failures_before_success,
             guessed_from=t.guessed_from,
             first_seen=t.first,

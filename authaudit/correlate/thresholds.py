@@ -44,6 +44,10 @@ class Thresholds:
     """Failures on one account within ``failure_window``: 5 in 10 minutes (fail2ban maxretry)."""
     failures_in_window_high: int = 20
     failure_window: timedelta = timedelta(minutes=10)
+    stranger_failures: int = 20
+    """Failures on one account from addresses that never logged in as it, however slowly they
+    came (slow brute force: crowdsec's dovecot-slow-bf exists because 3 an hour passes fail2ban
+    unseen); 20 as the high level of the burst rule."""
     spray_accounts: int = 5
     """Distinct accounts one IP failed on: 5 (crowdsec exim-user-bf)."""
     spray_accounts_high: int = 20

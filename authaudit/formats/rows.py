@@ -185,6 +185,8 @@ def activity_row(a: AccountActivity) -> Row:
         "senders": list(a.senders),
         "services": list(a.services),
         "max_failures_in_window": a.max_failures_in_window,
+        "max_failures_per_day": a.max_failures_per_day,
+        "stranger_failures": a.stranger_failures,
         "failures_before_success": a.failures_before_success,
         "guessed_from": a.guessed_from,
         "first_seen": iso(a.first_seen),

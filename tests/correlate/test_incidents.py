@@ -128,3 +128,14 @@ def test_steady_automation_raises_nothing() -> None:
                               ["ops@partner.example"], sender="robot@victim.org"))
     _, findings = run(events, wire=False)
     assert [f for f in findings if f[0].startswith("AA3")] == []
+
+
+def test_slow_brute_force_is_caught_by_its_daily_total() -> None:
+    """24 failures three an hour (under fail2ban's 5 in 10 minutes) from 3 addresses."""
+    events: list[LogEvent] = [
+        login("sales@victim.org", f"192.0.2.{i % 3}", i * 20, ok=False) for i in range(24)
+    ]
+    _, findings = run(events, wire=False)
+    assert [f for f in findings if f[0].startswith("AA3")] == [
+        ("AA302", "medium", "sales@victim.org"),
+    ]
