@@ -23,6 +23,7 @@ from authaudit.correlate.activity import ActivityCollector
 from authaudit.correlate.evidence import LogEvidence
 from authaudit.correlate.identity import IdentityResolver
 from authaudit.correlate.incidents import build_incidents
+from authaudit.correlate.pairing import FailurePairer
 from authaudit.correlate.thresholds import Thresholds
 from authaudit.errors import SourceError
 from authaudit.logs.scan import LogScanStats, ScanOptions, scan_logs
@@ -71,9 +72,11 @@ def _read_logs(
         def hook(done: int, total: int) -> None:
             progress("mail logs (lines)", done, total)
 
-    stats = scan_logs(paths, default_parsers(), collector.add,
+    pairer = FailurePairer(collector.add)  # one count per failed login, not one per log line
+    stats = scan_logs(paths, default_parsers(), pairer,
                       ScanOptions(year=options.year, tz=options.tz,
                                   list_unknown=options.list_unknown), progress=hook)
+    pairer.flush()
     inputs = [file_input(Path(p), "log") for p in stats.files]
     evidence = LogEvidence(
         activity=tuple(collector.activity()),

@@ -253,3 +253,33 @@ def test_decoder_redacts_secrets_by_default(lab_run: LabResult, decoded_redacted
         for key in ("secret", "cracked"):
             value = record[key]
             assert value is None or value.startswith("redacted:"), (key, value)
+
+
+# ------------------------------------------------------------------------------------------
+# The same run's real server logs: `authaudit logs` must count what was sent.
+
+
+def test_real_postfix_and_dovecot_logs_give_one_failure_per_wrong_password(
+    lab_run: LabResult,
+) -> None:
+    outdir = lab_run.capture.parent
+    logs = [str(outdir / "lab.postfix.log"), str(outdir / "lab.dovecot.log")]
+    done = subprocess.run(
+        [sys.executable, "-m", "authaudit", "logs", "-q", "--format", "json", *logs],
+        cwd=REPO_ROOT, capture_output=True, encoding="utf-8", timeout=DECODER_TIMEOUT,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    doc = json.loads(done.stdout)
+    # every line of the real Postfix and Dovecot logs is understood
+    assert doc["stats"]["log_lines_unrecognised"] == 0, doc["skipped"]
+    wrong = Counter(a.username for a in lab_run.attempts if a.outcome is Outcome.FAILURE)
+    # Postfix logs each failure (3.7 on Debian 12 already names the user) and Dovecot's passdb
+    # logs it again (auth_verbose): the two lines count once.
+    assert doc["stats"]["log_login_failures"] == sum(wrong.values())
+    failures = {a["account"]: a["failures"] for a in doc["activity"]}
+    assert failures == dict(wrong)
+    for activity in doc["activity"]:
+        assert activity["failure_ips"] == [lab_run.client_ip]
+    # no message was sent, and Postfix logs sasl_username on success only with a queued message
+    assert doc["stats"]["log_logins"] == 0
