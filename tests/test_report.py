@@ -108,7 +108,8 @@ def test_by_domain_writes_one_0600_file_per_customer(
 ) -> None:
     out = tmp_path / "reports"
     args = ["report", "-q", "--no-crack", "--year", "2026", "--by-domain", "--format", "json",
-            "-o", str(out), "--vuserinfo", str(DEMO / "vuserinfo-victim.org.txt")]
+            "-o", str(out), "--vuserinfo", str(DEMO / "vuserinfo-victim.org.txt"),
+            "--pcap", CAPTURE]
     for log in LOGS:
         args += ["--logs", log]
     code, _, _ = run(capsys, *args)
@@ -120,7 +121,11 @@ def test_by_domain_writes_one_0600_file_per_customer(
     victim = json.loads((out / "victim.org.json").read_text(encoding="utf-8"))
     assert victim["incidents"][0]["account"] == "test@victim.org"
     assert all(i["domain"] == "victim.org" for i in victim["incidents"])
+    # the capture's bare login "test" is this customer's mailbox: its attempts and findings too
+    assert {a["username"] for a in victim["auth_attempts"]} == {"test"}
+    assert {"AA101", "AA102"} <= {f["check_id"] for f in victim["findings"]}
     server = json.loads((out / "_server.json").read_text(encoding="utf-8"))
+    assert "test" not in {a["username"] for a in server["auth_attempts"]}
     assert {i["account"] for i in server["incidents"]} >= {"125.9.73.102", "uid 10003"}
 
 

@@ -40,17 +40,18 @@ class BruteForce(Check):
         if logs is None:
             return
         t = logs.thresholds
-        known = logs.resolver.known
+        resolver = logs.resolver
         for a in logs.activity:
             burst = a.max_failures_in_window
             slow = a.stranger_failures >= t.stranger_failures
             if burst < t.failures_in_window and not slow:
                 continue
-            if known and a.account not in known and not a.logins:
-                continue
-            minutes = int(t.failure_window.total_seconds() // 60)
+            if resolver.stored and not a.logins and not resolver.is_stored(a.account):
+                continue  # a login that does not exist here: AA303 reports the source
+            seconds = int(t.failure_window.total_seconds())
+            span = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
             if burst >= t.failures_in_window:
-                message = (f"{burst} failed logins within {minutes} minutes from "
+                message = (f"{burst} failed logins within {span} from "
                            f"{len(a.failure_ips)} IPs ({a.failures} failures in all)")
             else:
                 message = (f"slow brute force: {a.stranger_failures} failed logins from "

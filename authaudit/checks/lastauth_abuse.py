@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from authaudit.checks.interface import Check, Evidence
+from authaudit.logs.interface import normalise_ip
 from authaudit.model import AccountActivity, Confidence, Finding, Severity
 
 __all__ = ["LastAuthAbuse"]
@@ -51,7 +52,7 @@ class LastAuthAbuse(Check):
                 abusive.setdefault(flagged.guessed_from, []).append(("AA304", flagged))
         for result in evidence.accounts:
             account = result.account
-            last_ip = account.last_auth_ip
+            last_ip = normalise_ip(account.last_auth_ip)
             if not last_ip or last_ip not in abusive:
                 continue
             key = logs.resolver.resolve(account.address)

@@ -10,7 +10,8 @@ stolen mailbox password, so changing passwords does not stop it.
 For qmail the log does not say which uid is qmaild's: give it with ``--smtpd-uid``; otherwise the
 uid that queued the most messages is taken to be qmaild's.
 
-Example row: ``high  AA305  uid 10003  queued 60 messages to 60 foreign recipients``.
+Example row: ``medium  AA305  uid 10003  queued 60 messages to 60 foreign recipients in 7
+domains``.
 """
 
 from __future__ import annotations

@@ -41,15 +41,18 @@ class WeakInUse(Check):
         """See `Check.run`."""
         resolver = resolver_of(evidence)
         weak: dict[str, list[str]] = {}
-        for f in evidence.findings:
-            if f.check_id in _WEAK and f.account:
-                weak.setdefault(resolver.resolve(f.account), []).append(f.check_id)
-        if not weak:
-            return
         wire: dict[str, set[str]] = {}
         for a in evidence.attempts:
             if a.outcome is Outcome.SUCCESS and a.username:
                 wire.setdefault(resolver.resolve(a.username), set()).add(a.flow.client_ip)
+        for f in evidence.findings:
+            if f.check_id in _WEAK and f.account:
+                key = resolver.resolve(f.account)
+                if f.check_id == "AA101" and key not in wire:
+                    continue  # sent in clear but refused: a wrong password is not a weak one
+                weak.setdefault(key, []).append(f.check_id)
+        if not weak:
+            return
         activity = {a.account: a for a in evidence.logs.activity} if evidence.logs else {}
         relaying = {f.account for f in evidence.findings if f.check_id == "AA301"}
         threshold = evidence.logs.thresholds.active_ips_weak if evidence.logs else 2

@@ -11,19 +11,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from authaudit.correlate.identity import domain_of
+from authaudit.correlate.identity import IdentityResolver, domain_of
 from authaudit.model import AccountActivity, AccountResult, AuthAttempt, Finding, Incident, Report
 
 __all__ = ["SERVER_PART", "split_by_domain"]
 
 SERVER_PART = "_server"
-
-
-def _domain(name: str | None) -> str:
-    if not name:
-        return SERVER_PART
-    domain = domain_of(name.lower())
-    return domain or SERVER_PART
 
 
 @dataclass(slots=True)
@@ -36,7 +29,20 @@ class _Part:
 
 
 def split_by_domain(report: Report) -> dict[str, Report]:
-    """One report per domain (sorted, ``_server`` last when present)."""
+    """One report per domain (sorted, ``_server`` last when present).
+
+    Logins are resolved as the run resolved them (a bare ``test`` is ``test@victim.org`` when
+    that is the only store mailbox with that local part), so a capture's attempts and findings
+    go to the customer whose account they concern.
+    """
+    stored = [r.account.address for r in report.accounts]
+    resolver = IdentityResolver(stored or [a.account for a in report.activity if "@" in a.account])
+
+    def _domain(name: str | None) -> str:
+        if not name:
+            return SERVER_PART
+        return domain_of(resolver.resolve(name)) or SERVER_PART
+
     parts: dict[str, _Part] = {}
 
     def part(domain: str) -> _Part:

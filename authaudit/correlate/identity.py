@@ -26,13 +26,16 @@ class IdentityResolver:
     def __init__(self, addresses: Iterable[str] = (), local_domains: Iterable[str] = ()) -> None:
         self._by_local: dict[str, list[str]] = {}
         self.known: set[str] = set()
-        """Every mailbox address the account stores listed, lower case."""
+        """Every mailbox address known, lower case (the stores' and any added later)."""
+        self.stored: frozenset[str] = frozenset()
+        """The mailboxes the account stores listed (fixed at construction)."""
         self.local_domains: set[str] = {d.lower().strip(".") for d in local_domains if d}
         """Domains this server hosts: from the stores, ``--local-domain``, and authenticated
         logins seen in the logs."""
         self._cache: dict[str, str] = {}
         for address in addresses:
             self.add_mailbox(address)
+        self.stored = frozenset(self.known)
 
     def add_mailbox(self, address: str) -> None:
         """Make ``address`` a known mailbox (its domain becomes local)."""
@@ -61,6 +64,13 @@ class IdentityResolver:
         if len(self._cache) < 1 << 16:
             self._cache[login] = key
         return key
+
+    def is_stored(self, identity: str) -> bool:
+        """Whether ``identity`` is a store mailbox, or a bare name that is the local part of one
+        or more of them (a login the server knows, even if it is ambiguous)."""
+        if identity in self.stored:
+            return True
+        return "@" not in identity and identity in self._by_local
 
     def is_local(self, domain: str) -> bool:
         """Whether mail to ``domain`` stays on this server."""

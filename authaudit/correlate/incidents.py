@@ -7,7 +7,9 @@ incident when it holds a log or correlation finding (AA3xx) or a credential prov
 (AA102, AA103) of at least medium severity, or anything high or critical; the rest stay plain
 findings.
 
-Ranking: severity first, then how many different checks agree, then how much mail was relayed.
+Ranking: severity first, then whether an attacker was seen at work (relaying, guessing,
+spraying, a credential used on the wire) rather than only a weakness, then how many different
+checks agree (storage hygiene such as AA206 does not count), then how much mail was relayed.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ _PHRASES = {
     "AA208": "easily guessed password",
 }
 _VERBATIM = ("AA301", "AA302", "AA303", "AA304", "AA305", "AA306")
+_ATTACK = frozenset({"AA102", "AA103", "AA301", "AA302", "AA303", "AA304", "AA305", "AA306"})
+"""Checks that show an attacker at work (as opposed to a weakness that could be used)."""
+_HYGIENE = frozenset({"AA205", "AA206", "AA207"})
+"""How a password is stored: true, but no sign that anybody used it; not counted as agreeing."""
 _MAX_EVIDENCE = 12
 _MAX_IPS = 10
 
@@ -141,8 +147,21 @@ def _evidence(group: _Group) -> tuple[str, ...]:
     return tuple(dict.fromkeys(lines))[:_MAX_EVIDENCE]
 
 
+def _evidence_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _times(group: _Group) -> tuple[datetime | None, datetime | None]:
     times = [f.time for f in group.findings if f.time is not None]
+    for f in group.findings:
+        for label, value in f.evidence:
+            if label in ("first_seen", "last_seen"):
+                stamp = _evidence_time(value)
+                if stamp is not None:
+                    times.append(stamp)
     times.extend(a.time for a in group.attempts)
     act = group.activity
     if act is not None:
@@ -191,9 +210,12 @@ def build_incidents(
                 groups[key].attempts.append(a)
     chosen = [g for g in groups.values() if g.is_incident()]
 
-    def rank_key(g: _Group) -> tuple[int, int, int, str]:
+    def rank_key(g: _Group) -> tuple[int, int, int, int, str]:
         messages = g.activity.messages if g.activity is not None else 0
-        return (-g.worst().rank, -len(g.ids()), -messages, g.subject)
+        ids = g.ids()
+        attacked = any(i in _ATTACK for i in ids)
+        agreeing = sum(1 for i in ids if i not in _HYGIENE)
+        return (-g.worst().rank, -attacked, -agreeing, -messages, g.subject)
 
     chosen.sort(key=rank_key)
     return tuple(_incident(rank, g) for rank, g in enumerate(chosen, 1))

@@ -44,80 +44,123 @@ class _Primary:
 
 
 class FailurePairer:
-    """A sink that pairs duplicate failure lines before handing events to ``sink``."""
+    """A sink that pairs duplicate failure lines before handing events to ``sink``.
+
+    Waiting lines are indexed by client address, so each event costs a look at the lines of its
+    own address only.
+    """
 
     def __init__(self, sink: Callable[[LogEvent], None], window: float = 120.0) -> None:
         self._sink = sink
         self._window = timedelta(seconds=window)
-        self._passdb: deque[LoginEvent] = deque()
-        """Passdb failures waiting for their primary line, oldest first."""
-        self._primaries: deque[_Primary] = deque()
-        """Recent primary failures with attempts not yet matched, oldest first."""
+        self._passdb: dict[str, deque[LoginEvent]] = {}
+        """Passdb failures waiting for their primary line, per address, oldest first."""
+        self._passdb_order: deque[LoginEvent] = deque()
+        """The same lines in log order, for expiry (entries already taken are skipped)."""
+        self._taken: set[int] = set()
+        self._primaries: dict[str, deque[_Primary]] = {}
+        """Recent primary failures with attempts not yet matched, per address."""
+        self._primary_order: deque[_Primary] = deque()
         self.paired = 0
         """How many passdb lines were absorbed by a primary line."""
 
     def __call__(self, event: LogEvent) -> None:
         """Take one event (the scanner's sink)."""
-        if (
-            not isinstance(event, LoginEvent)
-            or event.kind is LoginKind.SUCCESS
-            or event.time is None
-            or event.client_ip is None
-        ):
+        time = event.time
+        if time is not None:
+            self._expire(time)
+        if not isinstance(event, LoginEvent) or event.client_ip is None or time is None:
             self._sink(event)
-            return
-        self._expire(event.time)
-        if event.reason.startswith(_PASSDB):
-            self._secondary(event)
+        elif event.kind is LoginKind.SUCCESS:
+            # failures waiting for a partner happened before this success: count them first
+            self._release(event.client_ip)
+            self._sink(event)
+        elif event.reason.startswith(_PASSDB):
+            self._secondary(event, event.client_ip)
         else:
-            self._primary(event)
+            self._primary(event, event.client_ip)
 
     def flush(self) -> None:
         """Hand on every passdb line still waiting for a primary (end of input)."""
-        while self._passdb:
-            self._sink(self._passdb.popleft())
+        for event in self._passdb_order:
+            if id(event) not in self._taken:
+                self._sink(event)
+        self._passdb.clear()
+        self._passdb_order.clear()
+        self._taken.clear()
         self._primaries.clear()
+        self._primary_order.clear()
 
     def _expire(self, now: datetime) -> None:
         horizon = now - self._window
-        waiting = self._passdb
-        while waiting and waiting[0].time is not None and waiting[0].time < horizon:
-            self._sink(waiting.popleft())
-        recent = self._primaries
+        order = self._passdb_order
+        while order and order[0].time is not None and order[0].time < horizon:
+            event = order.popleft()
+            if id(event) in self._taken:
+                self._taken.discard(id(event))
+                continue
+            ip = event.client_ip or ""
+            waiting = self._passdb.get(ip)
+            if waiting:
+                waiting.popleft()  # the oldest line of its address is this one
+                if not waiting:
+                    del self._passdb[ip]
+            self._sink(event)
+        recent = self._primary_order
         while recent and recent[0].time < horizon:
-            recent.popleft()
+            entry = recent.popleft()
+            entries = self._primaries.get(entry.ip)
+            if entries and entries[0] is entry:
+                entries.popleft()
+                if not entries:
+                    del self._primaries[entry.ip]
 
-    def _primary(self, event: LoginEvent) -> None:
+    def _release(self, ip: str) -> None:
+        waiting = self._passdb.pop(ip, None)
+        for event in waiting or ():
+            self._taken.add(id(event))
+            self._sink(event)
+
+    def _primary(self, event: LoginEvent, ip: str) -> None:
         left = max(event.attempts, 1)
         user = (event.user or "").lower()
         found: LoginEvent | None = None
-        for waiting in list(self._passdb):
-            if left == 0:
-                break
-            if waiting.client_ip == event.client_ip and _same_user(user, waiting.user):
-                self._passdb.remove(waiting)
-                self.paired += 1
-                left -= 1
-                found = found or waiting
-        if left and event.time is not None and event.client_ip is not None:
-            self._primaries.append(_Primary(event.time, event.client_ip, user, left))
-            if len(self._primaries) > _MAX_PENDING:
-                self._primaries.popleft()
+        waiting = self._passdb.get(ip)
+        if waiting:
+            for candidate in list(waiting):
+                if left == 0:
+                    break
+                if _same_user(user, candidate.user):
+                    waiting.remove(candidate)
+                    self._taken.add(id(candidate))
+                    self.paired += 1
+                    left -= 1
+                    found = found or candidate
+            if not waiting:
+                del self._passdb[ip]
+        if left and event.time is not None:
+            entry = _Primary(event.time, ip, user, left)
+            self._primaries.setdefault(ip, deque()).append(entry)
+            self._primary_order.append(entry)
         if found is not None and not event.user and found.user:
             event = dataclasses.replace(event, user=found.user)
         self._sink(event)
 
-    def _secondary(self, event: LoginEvent) -> None:
-        for entry in self._primaries:
-            if entry.ip == event.client_ip and _same_user(entry.user, event.user):
+    def _secondary(self, event: LoginEvent, ip: str) -> None:
+        for entry in self._primaries.get(ip, ()):
+            if entry.left and _same_user(entry.user, event.user):
                 entry.left -= 1
-                if entry.left == 0:
-                    self._primaries.remove(entry)
                 self.paired += 1
                 return
-        self._passdb.append(event)
-        if len(self._passdb) > _MAX_PENDING:
-            self._sink(self._passdb.popleft())
+        self._passdb.setdefault(ip, deque()).append(event)
+        self._passdb_order.append(event)
+        if len(self._passdb_order) > _MAX_PENDING:
+            self._expire_oldest()
+
+    def _expire_oldest(self) -> None:
+        oldest = self._passdb_order[0].time
+        if oldest is not None:
+            self._expire(oldest + self._window + timedelta(microseconds=1))
 
 
 def _same_user(user: str, other: str | None) -> bool:

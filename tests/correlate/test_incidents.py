@@ -139,3 +139,50 @@ def test_slow_brute_force_is_caught_by_its_daily_total() -> None:
     assert [f for f in findings if f[0].startswith("AA3")] == [
         ("AA302", "medium", "sales@victim.org"),
     ]
+
+
+def test_webmail_address_with_mistyping_users_is_not_a_spray() -> None:
+    events: list[LogEvent] = []
+    for i in range(6):
+        events.append(login(f"user{i}@victim.org", "127.0.0.1", i, ok=False))
+        events.append(login(f"user{i}@victim.org", "127.0.0.1", i + 0.5))
+    _, findings = run(events, wire=False)
+    assert [f for f in findings if f[0] == "AA303"] == []
+
+
+def test_spray_that_got_in_is_high() -> None:
+    events: list[LogEvent] = [login(f"u{i}@victim.org", "203.0.113.9", i, ok=False)
+                              for i in range(6)]
+    events.append(login("u0@victim.org", "203.0.113.9", 10))
+    _, findings = run(events, wire=False)
+    assert [f for f in findings if f[0] == "AA303"] == [("AA303", "high", "203.0.113.9")]
+
+
+def test_failures_that_name_no_user_still_flag_the_address() -> None:
+    events: list[LogEvent] = [login(None, "203.0.113.42", i / 10, ok=False) for i in range(25)]
+    _, findings = run(events, wire=False)
+    assert [f for f in findings if f[0] == "AA303"] == [("AA303", "medium", "203.0.113.42")]
+
+
+def test_brute_force_is_not_hidden_by_someone_elses_login_in_logs_mode() -> None:
+    resolver = IdentityResolver()
+    collector = ActivityCollector(resolver)
+    collector.add(login("alice@victim.org", "192.0.2.1", 0))
+    for i in range(30):
+        collector.add(login("bob@victim.org", "203.0.113.5", 1 + i / 10, ok=False))
+    logs = LogEvidence(activity=tuple(collector.activity()), ips=collector.ips, resolver=resolver)
+    found = [(f.check_id, f.subject) for f in run_checks(Evidence(logs=logs))]
+    assert ("AA302", "bob@victim.org") in found
+
+
+def test_mapped_ipv4_last_auth_address_still_matches() -> None:
+    mapped = AccountResult(account=account(last_auth_ip="::ffff:82.128.32.42"),
+                           password=Secret("test"), found_by=FoundBy.USERNAME)
+    resolver = IdentityResolver([mapped.account.address])
+    collector = ActivityCollector(resolver)
+    for event in abuse_events():
+        collector.add(event)
+    logs = LogEvidence(activity=tuple(collector.activity()), ips=collector.ips,
+                       local=collector.local, resolver=resolver)
+    found = run_checks(Evidence(accounts=(mapped,), logs=logs))
+    assert "AA306" in {f.check_id for f in found}

@@ -63,3 +63,23 @@ def test_different_users_or_addresses_do_not_pair() -> None:
     out, paired = run(passdb("alice", 0), mta("mallory", 1), other)
     assert paired == 0
     assert len(out) == 3
+
+
+def test_waiting_passdb_failures_are_counted_before_a_success() -> None:
+    """IMAP retries on one connection and then succeeds: Dovecot logs no 'auth failed' line."""
+    ok = login("bob", IP, 30 / 60)
+    out, paired = run(*(passdb("bob", i) for i in range(8)), ok)
+    assert paired == 0
+    assert [e.kind.value for e in out if isinstance(e, LoginEvent)] == ["failure"] * 8 + [
+        "success"]
+
+
+def test_many_addresses_stay_fast() -> None:
+    import time
+
+    events = [dataclasses.replace(passdb("u", i / 100), client_ip=f"10.0.{i // 250}.{i % 250}")
+              for i in range(20_000)]
+    started = time.perf_counter()
+    out, _ = run(*events)
+    assert len(out) == 20_000
+    assert time.perf_counter() - started < 5.0
