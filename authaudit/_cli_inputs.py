@@ -261,4 +261,5 @@ def log_settings(args: argparse.Namespace) -> LogOptions:
         smtpd_uids=tuple(args.smtpd_uid),
         list_unknown=args.strict,
         geoip=args.geoip,
+        jobs=args.jobs,
     )

@@ -8,7 +8,9 @@ the correlation checks (AA306, AA307) can join all three.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +49,9 @@ class LogOptions:
     """List the first unrecognised lines of each program as Skipped records (``--strict``)."""
     geoip: Path | None = None
     """A MaxMind ``.mmdb`` to count login countries per identity (``--geoip``)."""
+    jobs: int | None = None
+    """Processes for one large plain log file (``--jobs``; None: one per CPU, 1: no workers);
+    see :mod:`authaudit.logs.parallel`."""
 
 
 @dataclass(slots=True)
@@ -63,7 +68,13 @@ def _read_logs(
     resolver: IdentityResolver,
     progress: ProgressHook | None,
 ) -> _LogsPart:
-    from authaudit.logs.parsers import default_parsers  # the parsers load only when logs are read
+    """One pass over the logs into the tallies. A single large plain file is read in parts by
+    worker processes (``options.jobs``), each into its own parsers, pairer and collector, merged
+    in order (see :mod:`authaudit.correlate.parallel` for what that changes at the borders)."""
+    # the parsers load only when logs are read
+    from authaudit.correlate.parallel import ReportPart
+    from authaudit.logs.parallel import plan_parts, scan_parts
+    from authaudit.logs.parsers import default_parsers
 
     collector = ActivityCollector(resolver, options.thresholds)
     hook = None
@@ -73,10 +84,21 @@ def _read_logs(
             progress("mail logs (lines)", done, total)
 
     pairer = FailurePairer(collector.add)  # one count per failed login, not one per log line
-    stats = scan_logs(paths, default_parsers(), pairer,
-                      ScanOptions(year=options.year, tz=options.tz,
-                                  list_unknown=options.list_unknown), progress=hook)
-    pairer.flush()
+    scan_options = ScanOptions(year=options.year, tz=options.tz, list_unknown=options.list_unknown)
+    parts = plan_parts(paths, scan_options, options.jobs)
+    if parts is None:
+        stats = scan_logs(paths, default_parsers(), pairer, scan_options, progress=hook)
+        pairer.flush()
+    else:  # one large file: its later parts are read by worker processes, then merged in order
+        make_part = functools.partial(ReportPart, copy.deepcopy(resolver), options.thresholds)
+        stats, later, joined = scan_parts(parts, default_parsers(), pairer, make_part,
+                                          scan_options, progress=hook)
+        pairer.flush()
+        for part in later:
+            assert isinstance(part, ActivityCollector)
+            collector.merge(part)
+        for event in joined:  # messages cut by a part's border, joined again
+            collector.add(event)
     inputs = [file_input(Path(p), "log") for p in stats.files]
     evidence = LogEvidence(
         activity=tuple(collector.activity()),

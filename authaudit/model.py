@@ -328,9 +328,10 @@ class RelayVia(enum.StrEnum):
     which user queued it (qmaild's uid for SMTP, a script owner's for local injection)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Delivery:
-    """One recipient of a message and what became of it."""
+    """One recipient of a message and what became of it (read-only by convention, not frozen,
+    like :class:`RelayedMessage`: a log makes one per recipient)."""
 
     recipient: str
     status: str

@@ -10,21 +10,24 @@ number of accounts and addresses. :meth:`ActivityCollector.activity` turns the t
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter, deque
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections import Counter
 
 from authaudit.correlate.identity import IdentityResolver, domain_of
+from authaudit.correlate.tallies import (
+    CAP,
+    EVIDENCE,
+    IdentityTally,
+    IpTally,
+    Journal,
+    LocalTally,
+    put,
+)
 from authaudit.correlate.thresholds import Thresholds
 from authaudit.logs.interface import LogEvent
 from authaudit.model import AccountActivity, LoginEvent, LoginKind, RelayedMessage, RelayVia
 
 __all__ = ["ActivityCollector", "IpTally", "LocalTally", "network_of"]
 
-_CAP = 10_000
-"""Most distinct values kept in one set or counter (more are counted, not stored)."""
-_EVIDENCE = 4
-_DAY = timedelta(days=1)
 _LOCAL_RELAYS = ("local", "lmtp", "private/", "virtual", "dovecot", "maildrop", "procmail")
 
 
@@ -38,101 +41,24 @@ def network_of(ip: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
-def _put(counter: Counter[str], key: str, n: int = 1) -> None:
-    if key in counter or len(counter) < _CAP:
-        counter[key] += n
-
-
 def _cite(event: LogEvent) -> str:
     text = event.line if isinstance(event, LoginEvent) else (event.lines[0] if event.lines else "")
     return f"{event.source}:{event.lineno}: {text}"
 
 
-@dataclass(slots=True)
-class _Identity:
-    """Running tallies of one identity."""
-
-    logins: int = 0
-    failures: int = 0
-    login_ips: Counter[str] = field(default_factory=Counter)
-    failure_ips: Counter[str] = field(default_factory=Counter)
-    day_ips: dict[date, set[str]] = field(default_factory=dict)
-    services: Counter[str] = field(default_factory=Counter)
-    messages: int = 0
-    recipients: int = 0
-    foreign_recipients: int = 0
-    foreign_domains: set[str] = field(default_factory=set)
-    day_domains: dict[date, set[str]] = field(default_factory=dict)
-    hour_recipients: Counter[datetime] = field(default_factory=Counter)
-    day_messages: Counter[date] = field(default_factory=Counter)
-    statuses: Counter[str] = field(default_factory=Counter)
-    senders: Counter[str] = field(default_factory=Counter)
-    recent_failures: deque[datetime] = field(default_factory=deque)
-    day_failures: deque[tuple[datetime, str | None]] = field(default_factory=deque)
-    max_failures_in_window: int = 0
-    day_failures_count: Counter[date] = field(default_factory=Counter)
-    failures_before_success: int = 0
-    guessed_from: str | None = None
-    first: datetime | None = None
-    last: datetime | None = None
-    evidence: list[str] = field(default_factory=list)
-    relay_evidence: list[str] = field(default_factory=list)
-
-    def seen(self, time: datetime | None) -> None:
-        if time is None:
-            return
-        if self.first is None or time < self.first:
-            self.first = time
-        if self.last is None or time > self.last:
-            self.last = time
-
-    def used_from(self, ip: str | None, time: datetime | None) -> None:
-        if ip is None:
-            return
-        _put(self.login_ips, ip)
-        if time is not None:
-            ips = self.day_ips.setdefault(time.date(), set())
-            if len(ips) < _CAP:
-                ips.add(ip)
-
-
-@dataclass(slots=True)
-class IpTally:
-    """What one client address did: which accounts it failed and succeeded on."""
-
-    failures: int = 0
-    failed_accounts: set[str] = field(default_factory=set)
-    logins: int = 0
-    ok_accounts: set[str] = field(default_factory=set)
-    first: datetime | None = None
-    last: datetime | None = None
-    evidence: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class LocalTally:
-    """Mail one local uid or user injected without SMTP AUTH."""
-
-    messages: int = 0
-    recipients: int = 0
-    foreign_recipients: int = 0
-    foreign_domains: set[str] = field(default_factory=set)
-    daemon: str = ""
-    queued_only: bool = True
-    """True when every message came from a log that does not say how it entered the queue
-    (qmail-send): the busiest such uid is then qmaild's, i.e. SMTP, not a script."""
-    first: datetime | None = None
-    last: datetime | None = None
-    evidence: list[str] = field(default_factory=list)
-
-
 class ActivityCollector:
     """The event sink of a log scan: tallies per identity, per client IP and per local sender."""
 
-    def __init__(self, resolver: IdentityResolver, thresholds: Thresholds | None = None) -> None:
+    def __init__(self, resolver: IdentityResolver, thresholds: Thresholds | None = None, *,
+                 later_part: bool = False) -> None:
+        """``later_part``: the collector reads a part of a log after the first, to be merged into
+        the collector of the parts before it (:meth:`merge`)."""
         self.resolver = resolver
         self.thresholds = thresholds or Thresholds()
-        self.identities: dict[str, _Identity] = {}
+        self.later_part = later_part
+        self.initial_domains = frozenset(resolver.local_domains)
+        """The local domains known before the first event (from stores and options)."""
+        self.identities: dict[str, IdentityTally] = {}
         self.ips: dict[str, IpTally] = {}
         self.local: dict[str, LocalTally] = {}
         """Keyed ``uid N`` or ``user NAME``."""
@@ -149,11 +75,13 @@ class ActivityCollector:
 
     # -- logins -------------------------------------------------------------------------------
 
-    def _identity(self, login: str) -> tuple[str, _Identity]:
+    def _identity(self, login: str) -> tuple[str, IdentityTally]:
         key = self.resolver.resolve(login)
         tally = self.identities.get(key)
         if tally is None:
-            tally = self.identities[key] = _Identity()
+            tally = self.identities[key] = IdentityTally()
+            if self.later_part:
+                tally.journal = Journal()
         return key, tally
 
     def _ip(self, ip: str) -> IpTally:
@@ -172,7 +100,7 @@ class ActivityCollector:
         if event.user:
             key, tally = self._identity(event.user)
             tally.seen(time)
-            _put(tally.services, event.service)
+            put(tally.services, event.service)
             if event.kind is LoginKind.SUCCESS:
                 self._success(tally, event, key)
             else:
@@ -184,20 +112,18 @@ class ActivityCollector:
                 ip.last = time if ip.last is None or time > ip.last else ip.last
             if event.kind is LoginKind.SUCCESS:
                 ip.logins += 1
-                if key is not None and len(ip.ok_accounts) < _CAP:
+                if key is not None and len(ip.ok_accounts) < CAP:
                     ip.ok_accounts.add(key)
             else:
                 ip.failures += event.attempts
-                if key is not None and len(ip.failed_accounts) < _CAP:
+                if key is not None and len(ip.failed_accounts) < CAP:
                     ip.failed_accounts.add(key)
-                if len(ip.evidence) < _EVIDENCE:
+                if len(ip.evidence) < EVIDENCE:
                     ip.evidence.append(_cite(event))
 
-    def _success(self, tally: _Identity, event: LoginEvent, key: str) -> None:
+    def _success(self, tally: IdentityTally, event: LoginEvent, key: str) -> None:
         tally.logins += 1
         ip = event.client_ip
-        # a success from an address the account used before the failures is its owner's
-        # routine login, not the guess succeeding
         familiar = ip is not None and ip in tally.login_ips
         tally.used_from(ip, event.time)
         domain = domain_of(key)
@@ -205,42 +131,30 @@ class ActivityCollector:
             self.resolver.local_domains.add(domain)
             if key not in self.resolver.known:
                 self.resolver.add_mailbox(key)  # it logged in, so the mailbox exists
-        if event.time is not None and tally.day_failures:
-            horizon = event.time - _DAY
-            while tally.day_failures and tally.day_failures[0][0] < horizon:
-                tally.day_failures.popleft()
-            failing = any(f_ip == ip for _, f_ip in tally.day_failures)
-            before = len(tally.day_failures) if failing or not familiar else 0
-            if before > tally.failures_before_success:
-                tally.failures_before_success = before
-                tally.guessed_from = ip
-                if len(tally.evidence) < 2 * _EVIDENCE:
-                    tally.evidence.append(_cite(event))
-        elif len(tally.evidence) < _EVIDENCE:
+        if tally.journal is not None:
+            tally.journal.logins.append((True, event.time, ip, 1, familiar, _cite(event)))
+        elif event.time is not None and tally.day_failures:
+            cite = _cite(event) if len(tally.evidence) < 2 * EVIDENCE else ""
+            tally.succeeded(event.time, ip, familiar, cite)
+        elif len(tally.evidence) < EVIDENCE:
             tally.evidence.append(_cite(event))
 
-    def _failure(self, tally: _Identity, event: LoginEvent) -> None:
+    def _failure(self, tally: IdentityTally, event: LoginEvent) -> None:
         tally.failures += event.attempts
         if event.client_ip is not None:
-            _put(tally.failure_ips, event.client_ip, event.attempts)
-        if len(tally.evidence) < _EVIDENCE:
-            tally.evidence.append(_cite(event))
+            put(tally.failure_ips, event.client_ip, event.attempts)
         time = event.time
-        if time is None:
-            return
-        tally.day_failures_count[time.date()] += event.attempts
-        window = self.thresholds.failure_window
-        recent = tally.recent_failures
-        for _ in range(min(event.attempts, 1000)):
-            recent.append(time)
-            tally.day_failures.append((time, event.client_ip))
-        while recent and recent[0] < time - window:
-            recent.popleft()
-        while len(recent) > 1000:
-            recent.popleft()
-        while len(tally.day_failures) > 10_000:
-            tally.day_failures.popleft()
-        tally.max_failures_in_window = max(tally.max_failures_in_window, len(recent))
+        if time is not None:
+            tally.day_failures_count[time.date()] += event.attempts
+        if tally.journal is not None:
+            tally.journal.logins.append(
+                (False, time, event.client_ip, event.attempts, False, _cite(event)))
+        elif len(tally.evidence) < EVIDENCE:
+            tally.failed(time, event.client_ip, event.attempts, _cite(event),
+                         self.thresholds.failure_window)
+        elif time is not None:
+            tally.failed(time, event.client_ip, event.attempts, "",
+                         self.thresholds.failure_window)
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -271,9 +185,11 @@ class ActivityCollector:
             tally.day_messages[time.date()] += 1
         sender = message.sender.lower()
         if sender and sender != key:
-            _put(tally.senders, sender)
+            put(tally.senders, sender)
         day = tally.day_domains.setdefault(time.date(), set()) if time is not None else None
         foreign = 0
+        journal = tally.journal
+        hour = time.replace(minute=0, second=0, microsecond=0) if time is not None else None
         for delivery in message.deliveries:
             tally.recipients += 1
             tally.statuses[delivery.status] += 1
@@ -281,14 +197,16 @@ class ActivityCollector:
             if domain is None:
                 continue
             foreign += 1
-            if len(tally.foreign_domains) < _CAP:
+            if journal is not None:
+                journal.foreign[(domain, hour)] += 1
+            if len(tally.foreign_domains) < CAP:
                 tally.foreign_domains.add(domain)
-            if day is not None and len(day) < _CAP:
+            if day is not None and len(day) < CAP:
                 day.add(domain)
         tally.foreign_recipients += foreign
-        if time is not None and foreign:
-            tally.hour_recipients[time.replace(minute=0, second=0, microsecond=0)] += foreign
-        if len(tally.relay_evidence) < _EVIDENCE and message.lines:
+        if hour is not None and foreign:
+            tally.hour_recipients[hour] += foreign
+        if len(tally.relay_evidence) < EVIDENCE and message.lines:
             tally.relay_evidence.append(_cite(message))
 
     def _local_message(self, message: RelayedMessage) -> None:
@@ -303,6 +221,8 @@ class ActivityCollector:
         tally = self.local.get(key)
         if tally is None:
             tally = self.local[key] = LocalTally(daemon=message.daemon)
+            if self.later_part:
+                tally.foreign_seen = Counter()
         if message.via is RelayVia.LOCAL:
             tally.queued_only = False
         tally.messages += 1
@@ -316,10 +236,44 @@ class ActivityCollector:
             if domain is None:
                 continue
             tally.foreign_recipients += 1
-            if len(tally.foreign_domains) < _CAP:
+            if len(tally.foreign_domains) < CAP:
                 tally.foreign_domains.add(domain)
-        if len(tally.evidence) < _EVIDENCE and message.lines:
+            if tally.foreign_seen is not None:
+                tally.foreign_seen[domain] += 1
+        if len(tally.evidence) < EVIDENCE and message.lines:
             tally.evidence.append(_cite(message))
+
+    # -- merging ----------------------------------------------------------------------------
+
+    def merge(self, later: ActivityCollector) -> None:
+        """Add the tallies of a collector that read the next part of the same log (made with
+        ``later_part=True`` and a copy of this collector's resolver as it was at the start); see
+        :mod:`authaudit.correlate.tallies` for what the merge replays. Parts must be merged in
+        log order."""
+        learned = self.resolver.local_domains - later.initial_domains
+        window = self.thresholds.failure_window
+        for key, tally in later.identities.items():
+            mine = self.identities.get(key)
+            if mine is None:
+                mine = self.identities[key] = IdentityTally()
+            mine.merge(tally, window, learned)
+        for ip, ip_tally in later.ips.items():
+            mine_ip = self.ips.get(ip)
+            if mine_ip is None:
+                self.ips[ip] = ip_tally
+            else:
+                mine_ip.merge(ip_tally)
+        for key, local in later.local.items():
+            mine_local = self.local.get(key)
+            if mine_local is None:
+                mine_local = self.local[key] = LocalTally(daemon=local.daemon)
+            mine_local.merge(local, learned)
+        self.logins += later.logins
+        self.failures += later.failures
+        self.messages += later.messages
+        for mailbox in later.resolver.known - self.resolver.known:
+            self.resolver.add_mailbox(mailbox)
+        self.resolver.local_domains |= later.resolver.local_domains
 
     # -- results ------------------------------------------------------------------------------
 
@@ -329,7 +283,7 @@ class ActivityCollector:
         out.sort(key=lambda a: (-(a.messages + a.logins + a.failures), a.account))
         return out
 
-    def _record(self, key: str, t: _Identity) -> AccountActivity:
+    def _record(self, key: str, t: IdentityTally) -> AccountActivity:
         ips = [ip for ip, _ in t.login_ips.most_common()]
         return AccountActivity(
             account=key,
@@ -357,5 +311,5 @@ class ActivityCollector:
             guessed_from=t.guessed_from,
             first_seen=t.first,
             last_seen=t.last,
-            evidence=tuple(t.evidence[:_EVIDENCE] + t.relay_evidence[:_EVIDENCE]),
+            evidence=tuple(t.evidence[:EVIDENCE] + t.relay_evidence[:EVIDENCE]),
         )

@@ -90,6 +90,8 @@ def normalise_ip(text: str | None) -> str | None:
     """
     if not text:
         return None
+    if _plain_ipv4(text):
+        return text
     value = text.strip()
     if value.startswith("[") and "]" in value:
         value = value[1 : value.index("]")]
@@ -104,6 +106,20 @@ def normalise_ip(text: str | None) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return str(address)
+
+
+def _plain_ipv4(text: str) -> bool:
+    """Whether ``text`` is a dotted-quad IPv4 address already in canonical form (four decimal
+    octets up to 255, no leading zeros): the common case, without :mod:`ipaddress`."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not (part.isdigit() and part.isascii() and len(part) <= 3) or (
+            part[0] == "0" and len(part) > 1
+        ) or int(part) > 255:
+            return False
+    return True
 
 
 def evidence_line(record: LogRecord, message: str | None = None) -> str:

@@ -41,6 +41,13 @@ Lines are told apart by the program's last component:
   program wrote them; other lines are recognised when they start with a known prefix
   (``warning:``, ``fatal:``, smtp's ``connect to``, TLS lines, ...).
 
+For speed, the parser names its *quiet* lines to the scanner (:meth:`PostfixParser.quiet_prefixes`,
+:meth:`PostfixParser.quiet_pattern`): the session chatter of smtpd, every line of the noise
+programs and the noise prefixes of the others, which the scanner counts without feeding them,
+moving the parser's clock with :meth:`PostfixParser.tick`. When a large log is read in parts,
+messages cut by a border are kept as pieces and joined afterwards
+(:mod:`authaudit.logs.postfix_parts`).
+
 Anything else returns None so that the scanner counts it. Reject lines are recognised and give no
 event; :attr:`PostfixParser.rejects_by_user` counts, per user, the ``reject``/``reject_warning``
 lines that name an authenticated user (``Sender address rejected: not owned by user U`` from
@@ -49,9 +56,10 @@ lines that name an authenticated user (``Sender address rejected: not owned by u
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from authaudit.logs.interface import (
@@ -65,10 +73,13 @@ from authaudit.logs.interface import (
 from authaudit.logs.merge import LogRecord
 from authaudit.logs.postfix_lines import (
     GENERIC_NOISE,
+    HEX_ID,
     LEAF_NOISE,
+    LONG_ID,
     MESSAGE_STAGES,
     NOISE_LEAVES,
     QUEUE_NOISE,
+    QUEUE_NOISE_LINE,
     SMTPD_NOISE,
     SMTPD_QUIET,
     parse_action,
@@ -81,10 +92,11 @@ from authaudit.logs.postfix_lines import (
     rejected_user,
     relay_ip,
     service_of,
-    split_queue_id,
 )
-from authaudit.logs.postfix_queue import EVIDENCE_LINES, Key, Message, QueueState
-from authaudit.model import LoginEvent, LoginKind, RelayVia, Skipped
+from authaudit.logs.postfix_parts import stitch
+from authaudit.logs.postfix_queue import EVIDENCE_LINES, Key, Message, Piece, QueueState
+from authaudit.logs.routing import ALL_LINES
+from authaudit.model import LoginEvent, LoginKind, RelayedMessage, RelayVia, Skipped
 
 __all__ = ["DEFAULT_CHAIN_GRACE", "DEFAULT_MAX_OPEN", "DEFAULT_UNQUEUED_AFTER", "PostfixParser"]
 
@@ -151,19 +163,73 @@ class PostfixParser:
         if time is not None and time > state.now:
             state.advance(time)
         kind = info.kind
-        result: Sequence[LogEvent] | None
-        if kind == _SMTPD:
-            result = self._smtpd(record, env.message, info)
-        elif kind == _OTHER:
-            result = self._other(record, env.message, info)
-        else:
-            result = NOTHING
+        result: Sequence[LogEvent] | None = NOTHING
+        if kind != _NOISE:
+            msg = env.message
+            end = msg.find(": ", 6, 34)  # split_queue_id, inlined: most lines have a queue id
+            qid = msg[:end] if end > 0 else ""
+            if qid and (not qid.strip(HEX_ID) or (end >= 10 and not qid.strip(LONG_ID))):
+                result = self._queue_line(record, qid, msg[end + 2 :], info)
+            elif kind == _SMTPD:
+                result = self._smtpd(record, msg, info)
+            else:
+                result = self._other(record, msg, info)
         out = state.out
         if out and result is not None:
             events = (*result, *out)
             out.clear()
             return events
         return result
+
+    def quiet_prefixes(self, program: str) -> tuple[str, ...]:
+        """What the scanner may count for this parser without feeding it (see
+        :mod:`authaudit.logs.routing`): every line of the noise programs, smtpd's session chatter,
+        and the known non-queue-id prefixes of the others (not ``NOQUEUE:``, which is looked at
+        for :attr:`rejects_by_user`). None of these texts can be a queue-id line: each has a
+        character a queue id cannot hold before its first ``": "``."""
+        info = self._programs.get(program) or self._learn(program)
+        if info.kind == _NOISE:
+            return ALL_LINES
+        if info.kind == _SMTPD:
+            return SMTPD_QUIET
+        return tuple(prefix for prefix in info.prefixes if prefix != "NOQUEUE: ")
+
+    def quiet_pattern(self, program: str) -> re.Pattern[str] | None:
+        """For programs other than smtpd and the noise ones: ``QUEUEID: message-id=...`` and the
+        other bodies of :data:`QUEUE_NOISE` (cleanup logs one per message), which give nothing
+        and change no state."""
+        info = self._programs.get(program) or self._learn(program)
+        return QUEUE_NOISE_LINE if info.kind == _OTHER else None
+
+    def tick(self, time: datetime) -> Sequence[LogEvent]:
+        """Log time reached ``time`` on a quiet line: messages whose limits ran out."""
+        state = self._state
+        if time > state.now:
+            state.advance(time)
+        out = state.out
+        if not out:
+            return NOTHING
+        events = tuple(out)
+        out.clear()
+        return events
+
+    # --- reading in parts (see authaudit.logs.parallel) -----------------------------------
+
+    def begin_part(self, first: bool, last: bool) -> None:
+        """This parser reads one part of a log read in parallel: keep the messages the part's
+        borders cut as pieces (see :mod:`authaudit.logs.postfix_parts`)."""
+        self._state.keep_orphans = not first
+        self._state.keep_open = not last
+
+    def loose_ends(self) -> list[Piece]:
+        """The pieces kept (after :meth:`flush`)."""
+        pieces, self._state.pieces = self._state.pieces, []
+        return pieces
+
+    @staticmethod
+    def stitch(parts: Sequence[Sequence[Piece]]) -> list[RelayedMessage]:
+        """The messages that the pieces of consecutive parts make."""
+        return stitch(parts)
 
     def flush(self) -> Sequence[LogEvent]:
         """Messages still open (or held for a filter's claim) at the end of the input."""
@@ -189,6 +255,7 @@ class PostfixParser:
         return info
 
     def _smtpd(self, record: LogRecord, msg: str, info: _Program) -> Sequence[LogEvent] | None:
+        """A line of smtpd without a queue id (those cannot start with any of these texts)."""
         if msg.startswith(SMTPD_QUIET):
             return NOTHING
         if msg.startswith("warning: "):
@@ -198,9 +265,6 @@ class PostfixParser:
         if msg.startswith("NOQUEUE: "):
             self._count_reject(msg[9:])
             return NOTHING
-        split = split_queue_id(msg)
-        if split is not None:
-            return self._queue_line(record, split[0], split[1], info)
         if msg.startswith(SMTPD_NOISE):
             self._count_reject(msg)  # Postfix 2.0's reject lines carry no NOQUEUE
             return NOTHING
@@ -209,9 +273,7 @@ class PostfixParser:
         return None
 
     def _other(self, record: LogRecord, msg: str, info: _Program) -> Sequence[LogEvent] | None:
-        split = split_queue_id(msg)
-        if split is not None:
-            return self._queue_line(record, split[0], split[1], info)
+        """A line of another program without a queue id."""
         if msg.startswith(info.prefixes):
             if msg.startswith("NOQUEUE: "):
                 self._count_reject(msg[9:])
@@ -301,10 +363,9 @@ class PostfixParser:
             return None
         sender, expired = parsed
         state = self._state
-        qfile = state.partial(key, record)
-        message = qfile.message
-        first = not qfile.queued
-        state.mark_queued(qfile)
+        qfile = state.get(key)
+        first = qfile is None or not qfile.queued
+        message = state.queued(key, record).message
         if expired:
             message.expire_recipients(record.time)
             _note(message, record)
@@ -318,19 +379,20 @@ class PostfixParser:
         line = parse_delivery(body)
         if line is None:
             return None
+        recipient, relay, status, response = line
         state = self._state
-        qfile = state.partial(key, record)
-        state.mark_queued(qfile)
-        message = qfile.message
-        if line.status == "sent":
-            next_qid = queued_as(line.response)
+        message = state.queued(key, record).message
+        if status == "sent" and "queued as " in response:
+            next_qid = queued_as(response)
             if next_qid is not None and state.claim(
-                (key[0], next_qid), message, normalise_ip(relay_ip(line.relay))
+                (key[0], next_qid), message, normalise_ip(relay_ip(relay))
             ):  # the hop into a content filter: its copy tells the deliveries
-                message.handed_to_filter(line.recipient, record.time, line.relay, key)
+                message.handed_to_filter(recipient, record.time, relay, key)
                 return NOTHING
-        message.deliveries[line.recipient] = (line.status, record.time, line.relay, key)
-        _note(message, record)
+        message.deliveries[recipient] = (status, record.time, relay, key)
+        lines = message.lines
+        if len(lines) < EVIDENCE_LINES:
+            lines.append(evidence_line(record))
         return NOTHING
 
     def _action(self, record: LogRecord, key: Key, body: str) -> Sequence[LogEvent] | None:

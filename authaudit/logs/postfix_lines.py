@@ -18,10 +18,13 @@ __all__ = [
     "ACTIONS",
     "CLIENT_NOISE",
     "GENERIC_NOISE",
+    "HEX_ID",
     "LEAF_NOISE",
+    "LONG_ID",
     "MESSAGE_STAGES",
     "NOISE_LEAVES",
     "QUEUE_NOISE",
+    "QUEUE_NOISE_LINE",
     "SMTPD_NOISE",
     "SMTPD_QUIET",
     "Action",
@@ -41,10 +44,15 @@ __all__ = [
     "split_queue_id",
 ]
 
-_HEX = "0123456789ABCDEF"
-_LONG_ID = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
-"""Short queue ids are upper-case hex; long ids (``enable_long_queue_ids``) use digits and
-consonants, so no English word (``warning``, ``statistics``, ``NOQUEUE``) can pass for one."""
+HEX_ID = "0123456789ABCDEF"
+LONG_ID = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
+"""Short queue ids are upper-case hex (:data:`HEX_ID`); long ids (``enable_long_queue_ids``) use
+digits and consonants, so no English word (``warning``, ``statistics``, ``NOQUEUE``) can pass for
+one."""
+
+
+_new = tuple.__new__
+"""Builds a named tuple from a tuple, without its generated ``__new__`` (a hot path)."""
 
 
 def split_queue_id(message: str) -> tuple[str, str] | None:
@@ -53,7 +61,7 @@ def split_queue_id(message: str) -> tuple[str, str] | None:
     if end < 0:
         return None
     qid = message[:end]
-    if qid.strip(_HEX) and (end < 10 or qid.strip(_LONG_ID)):
+    if qid.strip(HEX_ID) and (end < 10 or qid.strip(LONG_ID)):
         return None
     return qid, message[end + 2 :]
 
@@ -104,6 +112,12 @@ def parse_client(body: str) -> Client | None:
     address = body[open_at + 1 : close_at]
     method = username = orig_qid = orig_address = None
     rest = body[close_at + 1 :]
+    if rest.startswith(", sasl_method="):  # the usual AUTH line, read without the loop below
+        cut = rest.find(", ", 14)
+        if cut < 0:
+            return _new(Client, (address, rest[14:], None, None, None))
+        if rest.startswith(", sasl_username=", cut) and rest.find(", ", cut + 16) < 0:
+            return _new(Client, (address, rest[14:cut], rest[cut + 16 :] or None, None, None))
     if ", " in rest:
         for part in rest.split(", ")[1:]:
             key, _, value = part.partition("=")
@@ -115,7 +129,7 @@ def parse_client(body: str) -> Client | None:
                 orig_qid = value
             elif key == "orig_client":
                 orig_address = _bracketed(value)
-    return Client(address, method, username or None, orig_qid, orig_address)
+    return _new(Client, (address, method, username or None, orig_qid, orig_address))
 
 
 _PICKUP = re.compile(r"uid=(\d{1,10}) from=<([^>]*)>")
@@ -178,7 +192,7 @@ def parse_delivery(body: str) -> DeliveryLine | None:
     status = body[at + 8 : status_end].rstrip(",").lower()
     if not status:
         return None
-    return DeliveryLine(recipient, relay, status, body[status_end + 1 :])
+    return _new(DeliveryLine, (recipient, relay, status, body[status_end + 1 :]))
 
 
 _QUEUED_AS = re.compile(r"queued as ([0-9A-Za-z]{6,40})\)?\s*$")
@@ -364,3 +378,11 @@ QUEUE_NOISE = (
 )
 """Bodies after ``QUEUEID: `` that are known and carry nothing (message ids, bounce notices,
 smtp client errors that the delivery line repeats, postsuper actions)."""
+
+QUEUE_NOISE_LINE = re.compile(
+    r"(?:[0-9A-F]{6,32}|[0-9BCDFGHJ-NP-TV-Zbcdfghj-np-tv-z]{10,32}): (?:"
+    + "|".join(re.escape(body) for body in QUEUE_NOISE) + ")"
+)
+"""A queue-id line, as :func:`split_queue_id` reads one (a hex id of 6 or more characters, or a
+long id of 10 or more), whose body is known noise: what the scanner may count without the
+parser (cleanup logs a ``message-id=`` line per message)."""

@@ -28,11 +28,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from authaudit.logs.merge import LogRecord
 from authaudit.model import Delivery, RelayedMessage, RelayVia, Skipped
 
-__all__ = ["EVIDENCE_LINES", "Key", "Message", "QueueFile", "QueueState", "Status"]
+__all__ = ["EVIDENCE_LINES", "Key", "Message", "Piece", "QueueFile", "QueueState", "Status"]
 
 Key = tuple[str, str]
 """(host, queue id): queue ids are unique per host only, and only until ``removed``."""
@@ -84,6 +85,8 @@ class Message:
     lines: list[str] = field(default_factory=list)
     files: list[QueueFile] = field(default_factory=list)
     """The queue files of this message that are still open."""
+    started: bool = True
+    """False for a message whose first line the log (or this part of it) does not have."""
 
     def record(self) -> RelayedMessage:
         """The finished (or given up) message as the report sees it."""
@@ -131,6 +134,19 @@ class QueueFile:
     (see :meth:`QueueState.claim`)."""
 
 
+class Piece(NamedTuple):
+    """A message cut by the border of a part of the log read in parallel (see
+    :mod:`authaudit.logs.postfix_parts`)."""
+
+    keys: tuple[Key, ...]
+    """The message's first queue file, then the others still open at the end of the part."""
+    record: RelayedMessage
+    started: bool
+    """Whether the part has the message's first line (else it continues an earlier part's)."""
+    done: bool
+    """Whether the message ended in the part (else it is still open at its end)."""
+
+
 class QueueState:
     """All open queue files and messages of one log, with their limits.
 
@@ -151,6 +167,13 @@ class QueueState:
         """The latest log time seen."""
         self._next_sweep = _EPOCH
         self.out: list[RelayedMessage] = []
+        self.pieces: list[Piece] = []
+        """Messages cut by the border of a part of a log read in parallel, kept to be joined
+        with their other part (see :mod:`authaudit.logs.postfix_parts`)."""
+        self.keep_orphans = False
+        """Keep messages whose first line the part lacks as pieces (a part after the first)."""
+        self.keep_open = False
+        """Keep messages still open at :meth:`flush` as pieces (a part before the last)."""
         self.expired = 0
         self.evicted = 0
         self.reused = 0
@@ -172,7 +195,7 @@ class QueueState:
             if release > now:
                 break
             del held[key]
-            self.out.append(message.record())
+            self._give(message)
         limit = now - self._unqueued_after
         pending = self._pending
         while pending:
@@ -227,7 +250,23 @@ class QueueState:
         qfile = self._files.get(key)
         if qfile is None:
             qfile = self.start(key, record, RelayVia.QUEUED)
+            qfile.message.started = False
         qfile.expected = False
+        return qfile
+
+    def queued(self, key: Key, record: LogRecord) -> QueueFile:
+        """:meth:`partial` and :meth:`mark_queued` in one: a line of the queue manager or a
+        delivery agent."""
+        qfile = self._files.get(key)
+        if qfile is None:
+            qfile = self.start(key, record, RelayVia.QUEUED)
+            qfile.message.started = False
+        qfile.expected = False
+        if not qfile.queued:
+            qfile.queued = True
+            qfile.since = self.now
+            self._pending.pop(key, None)
+            self._queued[key] = qfile
         return qfile
 
     def mark_queued(self, qfile: QueueFile) -> None:
@@ -325,28 +364,38 @@ class QueueState:
         if message.via in _CLAIMABLE and self._grace > timedelta(0):
             earlier = self._held.pop(message.key, None)
             if earlier is not None:
-                self.out.append(earlier[1].record())
+                self._give(earlier[1])
             self._held[message.key] = (self.now + self._grace, message)
             if len(self._held) > self._max_open:
-                self.out.append(self._held.popitem(last=False)[1][1].record())
+                self._give(self._held.popitem(last=False)[1][1])
             return
-        self.out.append(message.record())
+        self._give(message)
+
+    def _give(self, message: Message, *, done: bool = True) -> None:
+        """Give out a finished (or given up) message, or keep it as a piece (see ``pieces``)."""
+        if not done or (self.keep_orphans and not message.started):
+            keys = (message.key, *(f.key for f in message.files if f.key != message.key))
+            self.pieces.append(Piece(keys, message.record(), message.started, done))
+        else:
+            self.out.append(message.record())
 
     def flush(self) -> list[RelayedMessage]:
-        """Every held and open message, as far as it is known; the state is empty afterwards."""
-        done = self.out
-        self.out = []
-        done.extend(message.record() for _, message in self._held.values())
+        """Every held and open message, as far as it is known; the state is empty afterwards.
+        With ``keep_open``, messages still open become pieces instead."""
+        for _, message in self._held.values():
+            self._give(message)
         self._held.clear()
         seen: set[int] = set()
         for qfile in self._files.values():
             message = qfile.message
             if id(message) not in seen:
                 seen.add(id(message))
-                done.append(message.record())
+                self._give(message, done=not self.keep_open)
         self._files.clear()
         self._pending.clear()
         self._queued.clear()
+        done = self.out
+        self.out = []
         return done
 
     def skipped(self) -> list[Skipped]:

@@ -2,9 +2,16 @@
 
 Files are grouped by rotation and read oldest first, all files merged by time, so that a parser
 sees one message's lines in order even when they are spread over ``mail.log.1`` and ``mail.log``.
-Each line is dispatched on its program (the decision is cached per program name); lines without a
-program (multilog, Dovecot's own file) are offered to the parsers by content. Lines that no parser
-claims or understands are counted per program, and a few are kept as samples for ``--strict``.
+Each line is dispatched on its program (the decision is cached per program name, see
+:mod:`authaudit.logs.routing`); lines without a program (multilog, Dovecot's own file) are offered
+to the parsers by content. Lines that no parser claims or understands are counted per program, and
+a few are kept as samples for ``--strict``. Quiet lines (that a parser names as recognised and
+empty) are counted without building a record.
+
+A single file is read by the fused loop of :mod:`authaudit.logs.fastscan`; several files go
+through :class:`~authaudit.logs.merge.LogSource` and the record loop below, which give the same
+results. One large plain file can also be read in parts on several processes
+(:mod:`authaudit.logs.parallel`).
 """
 
 from __future__ import annotations
@@ -12,18 +19,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from authaudit.errors import SourceError
+from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, FileScan, is_quiet
 from authaudit.logs.interface import LogEvent, LogParser
 from authaudit.logs.merge import LogRecord, LogSource, merge_sources, rotation_order
+from authaudit.logs.openers import LogFile
+from authaudit.logs.routing import Router, family
+from authaudit.logs.timestamps import YearInference
 from authaudit.model import Skipped
 
-__all__ = ["LogScanStats", "ScanOptions", "scan_logs"]
-
-_SAMPLES_PER_PROGRAM = 5
-_MAX_PROGRAMS = 4096
+__all__ = ["LogScanStats", "ScanOptions", "finish_stats", "scan_logs"]
 
 EventSink = Callable[[LogEvent], None]
 Progress = Callable[[int, int], None]
@@ -64,35 +72,6 @@ class LogScanStats:
     last: datetime | None = None
 
 
-class _Dispatch:
-    """Which parser handles which program, decided once per program name."""
-
-    def __init__(self, parsers: Sequence[LogParser]) -> None:
-        self.parsers = list(parsers)
-        self.by_program: dict[str, LogParser | None] = {}
-
-    def parser_for(self, program: str | None, message: str) -> LogParser | None:
-        if program is None:
-            for parser in self.parsers:
-                if parser.claims(None, message):
-                    return parser
-            return None
-        try:
-            return self.by_program[program]
-        except KeyError:
-            pass
-        chosen = None
-        for parser in self.parsers:
-            if parser.claims(program, message):
-                chosen = parser
-                break
-        if len(self.by_program) >= _MAX_PROGRAMS:
-            # Dovecot tags carry a session id (auth(u,ip,sasl:login)<id>): bound the cache
-            self.by_program.clear()
-        self.by_program[program] = chosen
-        return chosen
-
-
 def scan_logs(
     paths: Iterable[str | Path],
     parsers: Sequence[LogParser],
@@ -125,10 +104,14 @@ def scan_logs(
     if not sources and ordered:
         first = stats.skipped[0]
         raise SourceError(first.source, first.reason)
-    dispatch = _Dispatch(parsers)
-    opened = _opened(sources, stats)
-    records = opened[0] if len(opened) == 1 else merge_sources(opened)
-    _loop(records, dispatch, stats, sink, progress)
+    router = Router(parsers)
+    if len(sources) == 1:
+        _scan_file(sources[0], router, stats, sink, progress)
+    else:
+        _loop(merge_sources(_opened(sources, stats)), router, stats, sink, progress)
+    recognised, unclaimed = router.harvest()
+    stats.by_parser.update(recognised)
+    stats.unclaimed.update(unclaimed)
     for parser in parsers:
         for event in parser.flush():
             stats.events += 1
@@ -138,17 +121,23 @@ def scan_logs(
         stats.skipped.extend(source.skipped)
         if source.inference is not None and source.inference.year is not None:
             stats.years[source.path] = f"{source.inference.year} ({source.inference.source})"
+    finish_stats(stats, opts)
+    return stats
+
+
+def finish_stats(stats: LogScanStats, options: ScanOptions) -> None:
+    """Add the Skipped records that count unrecognised and unclaimed lines per program (and,
+    with ``list_unknown``, the sample lines): the end of a scan."""
     for program, count in sorted(stats.unknown.items()):
         stats.skipped.append(Skipped(source="logs", where=f"program {program}",
                                      reason="line format not recognised", count=count))
-        for sample in stats.unknown_samples.get(program, []) if opts.list_unknown else ():
+        for sample in stats.unknown_samples.get(program, []) if options.list_unknown else ():
             where, _, text = sample.partition(": ")
             stats.skipped.append(Skipped(source="logs", where=where,
                                          reason=f"not recognised: {text}"))
     for program, count in sorted(stats.unclaimed.items()):
         stats.skipped.append(Skipped(source="logs", where=f"program {program}",
                                      reason="not a program authaudit reads", count=count))
-    return stats
 
 
 def _opened(sources: list[LogSource], stats: LogScanStats) -> list[Iterable[LogRecord]]:
@@ -163,26 +152,43 @@ def _guarded(source: LogSource, stats: LogScanStats) -> Iterable[LogRecord]:
         stats.skipped.append(Skipped(source=source.path, where="file", reason=str(exc)))
 
 
-def _family(program: str | None) -> str:
-    """The program name counters are kept under: without a Dovecot ``(user,ip)<session>`` part,
-    so that the number of counters stays bounded."""
-    if not program:
-        return "-"
-    cut = program.find("(")
-    return program if cut < 0 else program[:cut]
+def _scan_file(source: LogSource, router: Router, stats: LogScanStats, sink: EventSink,
+               progress: Progress | None) -> None:
+    """One file through the fused loop, with LogSource's bookkeeping (inference, Skipped)."""
+    inference = YearInference.for_file(source.path, year=source.year, tz=source.tz or UTC)
+    source.inference = inference
+    try:
+        log = LogFile(source.path)
+    except SourceError as exc:
+        stats.skipped.append(Skipped(source=source.path, where="file", reason=str(exc)))
+        return
+    scan = FileScan(source.path, router, sink, inference=inference, tz=source.tz,
+                    program=source.program, unknown=stats.unknown, samples=stats.unknown_samples)
+    try:
+        scan.run_blocks(log.text_blocks(), progress)
+    finally:
+        log.close()
+        source.skipped.extend(log.skipped)
+    source.unparsed = scan.unparsed
+    if scan.unparsed:
+        source.skipped.append(Skipped(source=source.path, where=f"lines 1-{scan.lineno}",
+                                      reason="no known log header", count=scan.unparsed))
+    stats.lines += scan.lines
+    stats.events += scan.events
+    stats.first, stats.last = scan.first, scan.last
 
 
 def _loop(
     records: Iterable[LogRecord],
-    dispatch: _Dispatch,
+    router: Router,
     stats: LogScanStats,
     sink: EventSink,
     progress: Progress | None,
 ) -> None:
-    """The per-line hot loop (kept flat: it runs once per log line)."""
-    by_program = dispatch.by_program
-    parser_for = dispatch.parser_for
-    by_parser: Counter[str] = Counter()
+    """The per-line loop over records merged from several files (kept flat: it runs once per log
+    line); quiet lines are counted on their route, as the fused loop does."""
+    routes = router.routes
+    route_of = router.route
     unknown = stats.unknown
     lines = events_out = 0
     first = last = None
@@ -197,26 +203,34 @@ def _loop(
             last = time
         env = record.envelope
         program = env.program
-        parser = by_program.get(program) if program is not None else None
-        if parser is None:
-            parser = parser_for(program, env.message)
-            if parser is None:
-                stats.unclaimed[_family(program)] += 1
-                continue
+        message = env.message
+        route = routes.get(program) if program is not None else None
+        if route is None:
+            route = route_of(program, message)
+        if is_quiet(route, message):
+            route.lines += 1
+            tick = route.tick
+            if tick is not None and time is not None and time is not route.last_tick:
+                route.last_tick = time
+                for event in tick(time):
+                    events_out += 1
+                    sink(event)
+            continue
+        parser = route.parser
+        assert parser is not None  # an unclaimed route has every line quiet
         events = parser.feed(record)
         if events is None:
-            name = _family(program)
+            name = family(program)
             unknown[name] += 1
             samples = stats.unknown_samples.setdefault(name, [])
-            if len(samples) < _SAMPLES_PER_PROGRAM:
-                samples.append(f"{record.source}:{record.lineno}: {env.message[:160]}")
+            if len(samples) < SAMPLES_PER_PROGRAM:
+                samples.append(f"{record.source}:{record.lineno}: {message[:160]}")
             continue
-        by_parser[parser.name] += 1
+        route.lines += 1
         for event in events:
             events_out += 1
             sink(event)
     stats.lines += lines
     stats.events += events_out
-    stats.by_parser.update(by_parser)
     stats.first = first
     stats.last = last

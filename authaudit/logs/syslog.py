@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from authaudit.logs.timestamps import MONTHS, Yearless, parse_offset, tai64n_to_datetime
 
-__all__ = ["Envelope", "parse_line"]
+__all__ = ["Envelope", "fast_host", "parse_line", "split_tag", "stamp16"]
 
 
 class Envelope(NamedTuple):
@@ -136,6 +136,21 @@ _STAMPS: dict[str, Yearless] = {}
 """RFC 3164 stamps by their 15 characters: most lines share their second with the line before."""
 
 
+def _stamp3164(match: re.Match[str]) -> Yearless | None:
+    month = MONTHS.get(match["mon"])
+    day = int(match["day"])
+    hour, minute, second = int(match["H"]), int(match["M"]), int(match["S"])
+    if month is None or not 1 <= day <= 31 or hour > 23 or minute > 59 or second > 60:
+        return None
+    return Yearless(month, day, hour, minute, min(second, 59), _micro(match["frac"]))
+
+
+def _remember(key: str, stamp: Yearless) -> None:
+    if len(_STAMPS) >= 4096:
+        _STAMPS.clear()
+    _STAMPS[key] = stamp
+
+
 def _rfc3164(line: str) -> Envelope | None:
     key = line[:15]
     stamp = _STAMPS.get(key)
@@ -144,17 +159,34 @@ def _rfc3164(line: str) -> Envelope | None:
     match = _HEADER3164.match(line)
     if match is None:
         return None
-    month = MONTHS.get(match["mon"])
-    day = int(match["day"])
-    hour, minute, second = int(match["H"]), int(match["M"]), int(match["S"])
-    if month is None or not 1 <= day <= 31 or hour > 23 or minute > 59 or second > 60:
+    stamp = _stamp3164(match)
+    if stamp is None:
         return None
-    stamp = Yearless(month, day, hour, minute, min(second, 59), _micro(match["frac"]))
     if match.end() == 16 and line[15] == " ":
-        if len(_STAMPS) >= 4096:
-            _STAMPS.clear()
-        _STAMPS[key] = stamp
+        _remember(key, stamp)
     return _tail(None, "yearless", stamp, line, match.end())
+
+
+def stamp16(head: str) -> Yearless | None:
+    """The stamp of a line whose first 16 characters are ``head``, when they are exactly an RFC
+    3164 stamp and a space (``Jan  3 06:22:09 ``, ``Jan 03 ...``, no fraction), else None.
+
+    Lines with such a head may take :func:`split_tail`; the result is cached, as in
+    :func:`parse_line`, so lines of the same second share one object.
+    """
+    if head[15:16] != " ":
+        return None
+    key = head[:15]
+    stamp = _STAMPS.get(key)
+    if stamp is not None:
+        return stamp
+    match = _HEADER3164.match(head)
+    if match is None or match.end() != 16:
+        return None
+    stamp = _stamp3164(match)
+    if stamp is not None:
+        _remember(key, stamp)
+    return stamp
 
 
 def _rfc3339_fast(line: str) -> Envelope | None:
@@ -273,27 +305,51 @@ def _fast_tail(stamp: Yearless, line: str) -> Envelope | None:
     """``host prog[pid]: msg`` after a 16-character RFC 3164 stamp, split with ``find`` only.
 
     Gives None for anything unusual (no host, a Dovecot level word, a tag with parentheses or
-    ``<>``, an Exim line with its own stamp), which the regex path then handles."""
+    ``<>``, an Exim line with its own stamp, white space or control characters where the regex
+    takes none), which the regex path then handles."""
     space = line.find(" ", 17)
     colon = line.find(": ", space + 2)
-    if space < 0 or colon < 0 or line[space - 1] == ":":
+    if space < 0 or colon < 0:
         return None
-    tag = line[space + 1 : colon]
-    if " " in tag or ":" in tag or "(" in tag or "<" in tag or tag in _LEVELS:
+    host = line[16:space]
+    if not fast_host(host):
+        return None
+    split = split_tag(line[space + 1 : colon])
+    if split is None:
+        return None
+    return Envelope(None, host, split[0], split[1], line[colon + 2 :], "yearless", stamp)
+
+
+def fast_host(host: str) -> bool:
+    """Whether the fast header split may take ``host`` as the host field: what the regex takes
+    (no white space, not ending in ``:``, no ``<pri>`` token), printable."""
+    return bool(host) and host.isprintable() and " " not in host and host[-1] != ":" and (
+        host[0] != "<")
+
+
+def split_tag(tag: str) -> tuple[str, int | None] | None:
+    """``(program, pid)`` of a syslog tag ``prog[pid]`` or ``prog`` as the fast header split
+    reads it (the text between the host and the first ``": "``), or None when the tag needs the
+    regex: spaces, ``:``, ``(``, ``<``, stray brackets, a Dovecot level word, or ``exim`` (whose
+    message may carry its own stamp)."""
+    if " " in tag or ":" in tag or "(" in tag or "<" in tag or tag in _LEVELS or (
+            not tag.isprintable()):
         return None
     pid = None
-    if tag[-1] == "]":
+    if tag[-1:] == "]":
         bracket = tag.find("[")
         digits = tag[bracket + 1 : -1]
-        if bracket <= 0 or not digits.isdigit() or len(digits) > 10:
+        if bracket <= 0 or not digits.isdigit() or not digits.isascii() or len(digits) > 10:
             return None
         pid = int(digits)
         tag = tag[:bracket]
-    elif "[" in tag or "]" in tag:
+        if "]" in tag:
+            return None
+    elif "[" in tag or "]" in tag or not tag:
         return None
     if tag == "exim":
         return None
-    return Envelope(None, line[16:space], tag, pid, line[colon + 2 :], "yearless", stamp)
+    return tag, pid
 
 
 def parse_line(line: bytes | str, program: str | None = None) -> Envelope | None:

@@ -117,26 +117,38 @@ def year_reference_from_name(path: str | Path) -> datetime | None:
 
 
 def _year_crossings(path: str | Path) -> int:
-    """How many times the RFC 3164 stamps of ``path`` go from late in a year to early in the next
-    (0 for files without such stamps or that cannot be read)."""
+    """How many times the lines of ``path`` that start with a month name go from late in a year
+    to early in the next (0 for files without such lines or that cannot be read).
+
+    One regex per month finds the next line that starts with another month, so that a file read
+    takes one pass in C rather than a Python step per line.
+    """
     from authaudit.errors import SourceError
     from authaudit.logs.openers import LogFile
 
     crossings = 0
     last = 0
-    months = {name.encode(): number for name, number in MONTHS.items()}
     try:
         with LogFile(path) as log:
-            for line in log:
-                month = months.get(line[:3])
-                if month is None:
-                    continue
-                if last - month >= _BACKWARDS_MONTHS:
-                    crossings += 1
-                last = month
+            for block in log.text_blocks():
+                text = "\n" + block
+                found = _OTHER_MONTH[last].search(text)
+                while found is not None:
+                    month = MONTHS[text[found.end() : found.end() + 3]]
+                    if last - month >= _BACKWARDS_MONTHS:
+                        crossings += 1
+                    last = month
+                    found = _OTHER_MONTH[last].search(text, found.end())
     except (SourceError, OSError):
         return 0
     return crossings
+
+
+_OTHER_MONTH = {
+    number: re.compile(r"\n" + (rf"(?!{name})" if name else "") + "(?=" + "|".join(MONTHS) + ")")
+    for number, name in ((0, ""), *((n, m) for m, n in MONTHS.items()))
+}
+"""A newline before a line that starts with a month name other than month ``number``'s."""
 
 
 _SLACK = timedelta(days=1)
@@ -196,6 +208,11 @@ class YearInference:
             return cls(tz=tz)
         local = datetime.fromtimestamp(mtime, tz).replace(tzinfo=None)
         return cls(reference=local, tz=tz, source="mtime")
+
+    @property
+    def last_month(self) -> int:
+        """The month of the last stamp resolved (0 before the first)."""
+        return self._last_month
 
     @property
     def year(self) -> int | None:

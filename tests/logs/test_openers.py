@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authaudit.errors import SourceError
-from authaudit.logs.openers import LogFile, sniff_compression
+from authaudit.logs.openers import LogFile, line_start_after, sniff_compression
 from authaudit.model import Skipped
 
 LINES = [b"Jan  1 00:00:%02d h postfix/smtpd[1]: line %d\n" % (i % 60, i) for i in range(10000)]
@@ -143,3 +143,47 @@ def test_fuzz_any_file_gives_lines_skipped_or_source_error(magic: bytes, body: b
         assert all(isinstance(s, Skipped) for s in log.skipped)
         if log.compression == "plain":
             assert b"".join(lines) == magic + body
+
+
+@pytest.mark.parametrize("kind", sorted(COMPRESSORS))
+def test_text_lines_and_blocks_decode_the_same_lines(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "log"
+    path.write_bytes(COMPRESSORS[kind](DATA))
+    want = [line.decode("utf-8", "surrogateescape") for line in LINES]
+    want.append(b"last line without newline \xff".decode("utf-8", "surrogateescape"))
+    log = LogFile(path)
+    assert list(log.text_lines()) == want
+    assert log.lines_read == 10001
+    blocks = list(LogFile(path).text_blocks(size=1000))
+    assert len(blocks) > 10 and all(block.endswith("\n") for block in blocks[:-1])
+    assert "".join(blocks).splitlines(keepends=True) == want
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz"])
+def test_damage_keeps_the_same_lines_in_text(tmp_path: Path, kind: str) -> None:
+    packed = COMPRESSORS[kind](DATA)
+    path = tmp_path / "cut"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+    lines = list(LogFile(path))
+    text = LogFile(path)
+    decoded = "".join(text.text_blocks(size=1000))
+    assert decoded.encode("utf-8", "surrogateescape") == b"".join(lines)
+    assert text.skipped == [Skipped(source=str(path), where=f"after line {len(lines)}",
+                                    reason=text.skipped[0].reason)]
+
+
+def test_a_span_of_a_plain_file(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_bytes(DATA)
+    cut = line_start_after(path, 5000)
+    assert DATA[cut - 1 : cut] == b"\n" and cut - 5000 < len(LINES[0])
+    assert line_start_after(path, 0) == 0
+    assert line_start_after(path, len(DATA)) == len(DATA)
+    assert line_start_after(path, len(DATA) - 3) == len(DATA)  # in the last line: none after
+    head = "".join(LogFile(path, span=(0, cut)).text_blocks(size=300))
+    tail = "".join(LogFile(path, span=(cut, len(DATA))).text_blocks(size=300))
+    assert (head + tail).encode("utf-8", "surrogateescape") == DATA
+    packed = tmp_path / "log.gz"
+    packed.write_bytes(gzip.compress(DATA))
+    with pytest.raises(SourceError, match="only a plain file"):
+        LogFile(packed, span=(0, 10))
