@@ -21,7 +21,7 @@ from authaudit import __version__
 from authaudit.accounts.interface import AccountSource
 from authaudit.audit import AuditOptions, ProgressHook, audit_accounts, audit_captures, file_input
 from authaudit.checks import Evidence, run_checks
-from authaudit.correlate.activity import ActivityCollector
+from authaudit.correlate.activity import MAX_FAILURE_ONLY_IDENTITIES, ActivityCollector
 from authaudit.correlate.evidence import LogEvidence
 from authaudit.correlate.identity import IdentityResolver
 from authaudit.correlate.incidents import build_incidents
@@ -99,6 +99,11 @@ def _read_logs(
             collector.merge(part)
         for event in joined:  # messages cut by a part's border, joined again
             collector.add(event)
+    if collector.untallied_names:
+        stats.skipped.append(Skipped(
+            source="logs", where="identities",
+            reason=f"failed logins on more than {MAX_FAILURE_ONLY_IDENTITIES} login names: the "
+                   "rest are counted per client address only", count=collector.untallied_names))
     inputs = [file_input(Path(p), "log") for p in stats.files]
     evidence = LogEvidence(
         activity=tuple(collector.activity()),

@@ -383,6 +383,8 @@ class AccountActivity:
     login_ips: tuple[str, ...] = ()
     """Distinct addresses that logged in or relayed as this identity, most active first."""
     failure_ips: tuple[str, ...] = ()
+    relay_ips: tuple[str, ...] = ()
+    """Addresses that submitted mail as this identity, most messages first."""
     networks: int = 0
     """Distinct /16 (IPv4) or /48 (IPv6) networks among ``login_ips``."""
     countries: tuple[str, ...] = ()

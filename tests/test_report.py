@@ -243,3 +243,16 @@ def test_geoip_database_that_cannot_be_read_exits_2(
     code, _, err = run(capsys, "logs", "-q", "--geoip", str(tmp_path / "none.mmdb"), LOGS[0])
     assert code == 2
     assert "none.mmdb" in err
+
+
+def test_strict_listing_of_unrecognised_lines_cuts_passwords(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "maillog"
+    log.write_text("Nov 16 03:12:49 mx vpopmail[9]: vchkpw-smtp: password fail "
+                   "(pass: 'Hunter2Secret') bob@victim.org\n", encoding="utf-8")
+    code, out, err = run(capsys, "logs", "--strict", "-v", "--year", "2026", "--format", "jsonl",
+                         str(log))
+    assert code == 2
+    assert "Hunter2Secret" not in out + err
+    assert "(pass: '<secret>')" in out

@@ -44,7 +44,7 @@ class LastAuthAbuse(Check):
         for f in evidence.findings:
             flagged = by_account.get(f.account or "")
             if f.check_id == "AA301" and flagged is not None:
-                for ip in flagged.login_ips:
+                for ip in flagged.relay_ips:  # where the mail came from, not every login
                     abusive.setdefault(ip, []).append(("AA301", flagged))
             elif f.check_id == "AA303":
                 abusive.setdefault(f.subject, []).append(("AA303", None))

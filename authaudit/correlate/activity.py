@@ -46,6 +46,11 @@ def _cite(event: LogEvent) -> str:
     return f"{event.source}:{event.lineno}: {text}"
 
 
+MAX_FAILURE_ONLY_IDENTITIES = 20_000
+"""Identities tallied before new logins that only ever fail (each a login name an attacker
+chose) are counted per address only; about 5 KB each, so this bounds them near 100 MB."""
+
+
 class ActivityCollector:
     """The event sink of a log scan: tallies per identity, per client IP and per local sender."""
 
@@ -65,6 +70,9 @@ class ActivityCollector:
         self.logins = 0
         self.failures = 0
         self.messages = 0
+        self.untallied_names = 0
+        """Failure-only logins not given a tally of their own because of
+        ``MAX_FAILURE_ONLY_IDENTITIES`` (still counted per address)."""
 
     def add(self, event: LogEvent) -> None:
         """Tally one event (the scanner's sink)."""
@@ -97,7 +105,14 @@ class ActivityCollector:
         else:
             self.failures += event.attempts
         key: str | None = None
-        if event.user:
+        if event.user and event.kind is not LoginKind.SUCCESS and (
+            len(self.identities) >= MAX_FAILURE_ONLY_IDENTITIES
+            and self.resolver.resolve(event.user) not in self.identities
+        ):
+            # a dictionary attack on login names: per-address tallies only, bounded memory
+            self.untallied_names += 1
+            key = self.resolver.resolve(event.user)
+        elif event.user:
             key, tally = self._identity(event.user)
             tally.seen(time)
             put(tally.services, event.service)
@@ -129,8 +144,6 @@ class ActivityCollector:
         domain = domain_of(key)
         if domain:
             self.resolver.local_domains.add(domain)
-            if key not in self.resolver.known:
-                self.resolver.add_mailbox(key)  # it logged in, so the mailbox exists
         if tally.journal is not None:
             tally.journal.logins.append((True, event.time, ip, 1, familiar, _cite(event)))
         elif event.time is not None and tally.day_failures:
@@ -160,8 +173,8 @@ class ActivityCollector:
 
     def _foreign(self, recipient: str, relay: str) -> str | None:
         """The recipient's domain when the mail left the server, else None."""
-        if relay.startswith(_LOCAL_RELAYS):
-            return None
+        if relay.startswith(_LOCAL_RELAYS) or "[/" in relay or "[private/" in relay:
+            return None  # local delivery, also LMTP over a unix socket (host[/path/lmtp])
         domain = domain_of(recipient.lower())
         if not domain or self.resolver.is_local(domain):
             return None
@@ -181,6 +194,8 @@ class ActivityCollector:
         tally.seen(time)
         tally.messages += 1
         tally.used_from(message.client_ip, time)
+        if message.client_ip is not None:
+            put(tally.relay_ips, message.client_ip)
         if time is not None:
             tally.day_messages[time.date()] += 1
         sender = message.sender.lower()
@@ -290,6 +305,7 @@ class ActivityCollector:
             logins=t.logins,
             failures=t.failures,
             login_ips=tuple(ips),
+            relay_ips=tuple(ip for ip, _ in t.relay_ips.most_common()),
             failure_ips=tuple(ip for ip, _ in t.failure_ips.most_common()),
             networks=len({network_of(ip) for ip in ips}),
             max_ips_per_day=max((len(s) for s in t.day_ips.values()), default=0),

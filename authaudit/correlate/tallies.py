@@ -99,6 +99,8 @@ class IdentityTally:
     day_messages: Counter[date] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     senders: Counter[str] = field(default_factory=Counter)
+    relay_ips: Counter[str] = field(default_factory=Counter)
+    """Addresses that submitted mail as this identity (a subset of ``login_ips``)."""
     recent_failures: deque[datetime] = field(default_factory=deque)
     day_failures: deque[tuple[datetime, str | None]] = field(default_factory=deque)
     max_failures_in_window: int = 0
@@ -202,6 +204,7 @@ class IdentityTally:
         _merge_counter(self.day_messages, later.day_messages, False)
         _merge_counter(self.statuses, later.statuses, False)
         _merge_counter(self.senders, later.senders, True)
+        _merge_counter(self.relay_ips, later.relay_ips, True)
         _merge_counter(self.day_failures_count, later.day_failures_count, False)
         self.first = _earliest(self.first, later.first)
         self.last = _latest(self.last, later.last)

@@ -170,6 +170,7 @@ def activity_row(a: AccountActivity) -> Row:
         "failures": a.failures,
         "login_ips": list(a.login_ips),
         "failure_ips": list(a.failure_ips),
+        "relay_ips": list(a.relay_ips),
         "networks": a.networks,
         "countries": list(a.countries),
         "max_ips_per_day": a.max_ips_per_day,

@@ -16,6 +16,7 @@ results. One large plain file can also be read in parts on several processes
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from authaudit.errors import SourceError
 from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, FileScan, is_quiet
-from authaudit.logs.interface import LogEvent, LogParser
+from authaudit.logs.interface import SECRET_MARK, LogEvent, LogParser
 from authaudit.logs.merge import LogRecord, LogSource, merge_sources, rotation_order
 from authaudit.logs.openers import LogFile
 from authaudit.logs.routing import Router, family
@@ -125,6 +126,26 @@ def scan_logs(
     return stats
 
 
+_SECRETS = re.compile(
+    r"""(?ix)
+    (\(pass:\s*')[^\n]*?('\))            # vpopmail: (pass: '...')
+    | (given\ password:\s*)[^)\n]*        # Dovecot: (given password: ...)
+    | ((?:pass(?:word|wd)?|secret)=)\S+    # key=value forms
+    """
+)
+
+
+def cut_secrets(text: str) -> str:
+    """``text`` with anything that looks like a logged password replaced by ``<secret>``: an
+    unrecognised line is shown only with ``--strict``, and its format is by definition unknown."""
+    def mark(match: re.Match[str]) -> str:
+        if match[1] is not None:
+            return f"{match[1]}{SECRET_MARK}{match[2]}"
+        return f"{match[3] or match[4]}{SECRET_MARK}"
+
+    return _SECRETS.sub(mark, text)
+
+
 def finish_stats(stats: LogScanStats, options: ScanOptions) -> None:
     """Add the Skipped records that count unrecognised and unclaimed lines per program (and,
     with ``list_unknown``, the sample lines): the end of a scan."""
@@ -134,7 +155,7 @@ def finish_stats(stats: LogScanStats, options: ScanOptions) -> None:
         for sample in stats.unknown_samples.get(program, []) if options.list_unknown else ():
             where, _, text = sample.partition(": ")
             stats.skipped.append(Skipped(source="logs", where=where,
-                                         reason=f"not recognised: {text}"))
+                                         reason=f"not recognised: {cut_secrets(text)}"))
     for program, count in sorted(stats.unclaimed.items()):
         stats.skipped.append(Skipped(source="logs", where=f"program {program}",
                                      reason="not a program authaudit reads", count=count))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from authaudit.correlate.activity import ActivityCollector, network_of
 from authaudit.correlate.identity import IdentityResolver
 from authaudit.model import RelayVia
@@ -85,12 +87,17 @@ def test_success_from_the_owners_usual_ip_is_not_after_failures() -> None:
     assert c.activity()[0].failures_before_success == 8
 
 
-def test_learned_mailbox_resolves_later_bare_logins() -> None:
+def test_bare_logins_resolve_only_against_the_stores() -> None:
+    """Without a store, a bare ``test`` stays bare: which domain it means (vpopmail's default
+    domain) is not in the logs, and resolving by what was seen so far would depend on line order."""
     c = collector()
     c.add(login("test@victim.org", "82.128.32.42", 0))
     c.add(message("test", "82.128.32.42", 1, ["a@msn.com"]))
-    [a] = c.activity()
-    assert (a.account, a.logins, a.messages) == ("test@victim.org", 1, 1)
+    assert sorted(a.account for a in c.activity()) == ["test", "test@victim.org"]
+    with_store = collector("test@victim.org")
+    with_store.add(message("test", "82.128.32.42", 1, ["a@msn.com"]))
+    [a] = with_store.activity()
+    assert (a.account, a.messages, a.relay_ips) == ("test@victim.org", 1, ("82.128.32.42",))
 
 
 def test_spray_tally_per_ip() -> None:
@@ -117,3 +124,19 @@ def test_local_injection_tally() -> None:
     assert c.local["uid 7791"].queued_only is True
     assert "uid 7796" not in c.local  # null-sender bounces are the MTA's own mail
     assert c.activity() == []
+
+
+def test_failure_only_login_names_beyond_the_cap_are_counted_per_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from authaudit.correlate import activity
+
+    monkeypatch.setattr(activity, "MAX_FAILURE_ONLY_IDENTITIES", 3)
+    c = collector()
+    for i in range(10):
+        c.add(login(f"guess{i}@x.example", "203.0.113.8", i, ok=False))
+    c.add(login("real@x.example", "192.0.2.1", 20))  # a success still gets its tally
+    assert len(c.identities) == 4
+    assert c.untallied_names == 7
+    assert c.ips["203.0.113.8"].failures == 10
+    assert len(c.ips["203.0.113.8"].failed_accounts) == 10
