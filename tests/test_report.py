@@ -256,3 +256,28 @@ def test_strict_listing_of_unrecognised_lines_cuts_passwords(
     assert code == 2
     assert "Hunter2Secret" not in out + err
     assert "(pass: '<secret>')" in out
+
+
+def test_synthetic_maillog_report_matches_its_ground_truth(tmp_path: Path) -> None:
+    """The bench's generator in its small mode: the planted account, exactly as planted."""
+    from authaudit.audit import AuditOptions
+    from authaudit.audit_report import LogOptions, audit_logs
+    from bench import logsynth
+
+    path = tmp_path / "mail.log"
+    truth = logsynth.generate(path, logsynth.LogSynthConfig(lines=5000, seed=7)).truth
+    planted = truth["planted"]
+    report = audit_logs([path], LogOptions(jobs=1), AuditOptions())
+    first = report.incidents[0]
+    assert (first.subject, str(first.severity)) == (planted["account"], "critical")
+    (act,) = [a for a in report.activity if a.account == planted["account"]]
+    assert act.messages == planted["messages"]
+    assert act.recipients == planted["recipients"]
+    assert act.foreign_domains == planted["foreign_domains"]
+    assert len(act.relay_ips) == planted["ip_count"]
+    assert act.networks == planted["slash16_count"]
+    assert act.deferred == planted["statuses"]["deferred"]
+    assert act.bounced == planted["statuses"]["bounced"]
+    assert act.guessed_from == planted["guess_ip"]
+    spray = [i for i in report.incidents if i.subject == truth["spray"]["ip"]]
+    assert spray and spray[0].kind == "password-spray"

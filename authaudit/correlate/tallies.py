@@ -139,7 +139,8 @@ class IdentityTally:
         """A successful login, after ``used_from``; ``familiar``: ``ip`` had been used before.
 
         A success from an address the account used before the failures is its owner's routine
-        login, not the guess succeeding.
+        login, not the guess succeeding. The failures a success is credited with are not credited
+        again to a later success (the botnet logging in after the guess).
         """
         day_failures = self.day_failures
         if time is not None and day_failures:
@@ -153,6 +154,8 @@ class IdentityTally:
                 self.guessed_from = ip
                 if len(self.evidence) < 2 * EVIDENCE:
                     self.evidence.append(cite)
+            if before:
+                day_failures.clear()  # these failures led to this success, not to later ones
         elif len(self.evidence) < EVIDENCE:
             self.evidence.append(cite)
 
