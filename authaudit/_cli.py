@@ -20,7 +20,7 @@ from authaudit.checks import CHECKS
 from authaudit.errors import AuthAuditError, UsageError
 from authaudit.formats import FORMATS
 from authaudit.model import Report, Severity
-from authaudit.pcap.decode import DecodeOptions
+from authaudit.pcap.options import DecodeOptions
 from authaudit.redact import Redactor
 from authaudit.wordlists import BUNDLED_DIR, bundled_wordlists, load_wordlists
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from authaudit import __version__
 from authaudit.accounts.interface import AccountSource
 from authaudit.checks import Evidence, run_checks
-from authaudit.crack import crack_attempts
 from authaudit.errors import SourceError
 from authaudit.model import (
     Account,
@@ -27,7 +26,7 @@ from authaudit.model import (
     Skipped,
     TlsSession,
 )
-from authaudit.pcap.decode import DecodeOptions, decode_capture
+from authaudit.pcap.options import DecodeOptions
 
 __all__ = ["AuditOptions", "ProgressHook", "audit_accounts", "audit_captures", "file_input"]
 
@@ -72,6 +71,9 @@ def audit_captures(
     A capture that cannot be read at all becomes a ``Skipped`` record; if none can be read the
     :class:`SourceError` of the first one is raised.
     """
+    from authaudit.crack import crack_attempts  # the capture code loads only when it is used
+    from authaudit.pcap.decode import decode_capture
+
     now = options.now or datetime.now(UTC)
     attempts: list[AuthAttempt] = []
     tls: list[TlsSession] = []

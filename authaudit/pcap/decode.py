@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from authaudit.errors import SmtpProtocolError
 from authaudit.model import AuthAttempt, FlowKey, Skipped, TlsKind, TlsSession
 from authaudit.pcap.ip import TRUNCATED_IP, segments
+from authaudit.pcap.options import DecodeOptions
 from authaudit.pcap.reader import FrameReader
 from authaudit.pcap.reassembly import Reassembler
 from authaudit.pcap.stream import (
@@ -46,27 +47,6 @@ MAIL_TLS_PORTS = frozenset({25, 465, 587, 2525})
 _MAIL_NAME_PREFIXES = ("smtp", "mail", "mx", "submission", "relay", "out.", "outgoing")
 _PROGRESS_EVERY = 4096
 _DAMAGE = ("truncated", "bad ", "invalid", "malformed", "unknown link", "unsupported link")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DecodeOptions:
-    """Limits of one decoding run; every one bounds memory (see docs/design.md)."""
-
-    max_flows: int = 100_000
-    """TCP connections followed at once; the least recently active is dropped beyond it."""
-    max_buffered: int = 1 << 20
-    """Out-of-order bytes held per connection side before the hole is declared a gap."""
-    idle_timeout: float = 600.0
-    """Seconds of capture time after which a silent connection is closed."""
-    max_line: int = 16_384
-    """Longest SMTP line kept whole; longer ones are cut and noted."""
-    detect_bytes: int = 8_192
-    """Bytes per side examined before a connection that still looks like nothing is dropped."""
-    jobs: int = 1
-    """Processes sharing the work on a large capture, each following its own share of the
-    connections (see ``shards.py``); 1 decodes in this process."""
-    shard_min_bytes: int = 32 << 20
-    """Captures smaller than this are decoded in one process whatever ``jobs`` says."""
 
 
 @dataclass(slots=True)
