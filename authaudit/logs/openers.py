@@ -165,11 +165,7 @@ class LogFile:
                 self.lines_read += 1
                 yield line
         except _DAMAGE as exc:
-            self.skipped.append(Skipped(
-                source=self.path,
-                where=f"after line {self.lines_read}",
-                reason=f"{self.compression} data damaged or truncated: {exc}",
-            ))
+            self._damaged(self.lines_read, exc)
         finally:
             self.close()
 
@@ -186,11 +182,7 @@ class LogFile:
             for count, line in enumerate(text, 1):  # noqa: B007 - count is read after the loop
                 yield line
         except _DAMAGE as exc:
-            self.skipped.append(Skipped(
-                source=self.path,
-                where=f"after line {count}",
-                reason=f"{self.compression} data damaged or truncated: {exc}",
-            ))
+            self._damaged(count, exc)
         finally:
             self.lines_read = count
             text.detach()
@@ -233,14 +225,18 @@ class LogFile:
                 count += 1
                 yield carry.decode("utf-8", "surrogateescape")
         except _DAMAGE as exc:
-            self.skipped.append(Skipped(
-                source=self.path,
-                where=f"after line {count}",
-                reason=f"{self.compression} data damaged or truncated: {exc}",
-            ))
+            self._damaged(count, exc)
         finally:
             self.lines_read = count
             self.close()
+
+    def _damaged(self, count: int, exc: BaseException) -> None:
+        """Record that the data ended in damage after line ``count``."""
+        self.skipped.append(Skipped(
+            source=self.path,
+            where=f"after line {count}",
+            reason=f"{self.compression} data damaged or truncated: {exc}",
+        ))
 
     def close(self) -> None:
         """Close the decoder and the file."""
