@@ -115,15 +115,27 @@ def _summary(group: _Group) -> str:
     by_id: dict[str, Finding] = {}
     for f in group.findings:
         by_id.setdefault(f.check_id, f)
+    if "AA102" in by_id:
+        by_id.pop("AA101", None)  # accepted in clear says more than sent in clear
     parts = []
-    for check_id in sorted(by_id):
-        if check_id in _PHRASES:
+    for check_id in sorted(by_id, key=_story_order):
+        if check_id == "AA307" and len(by_id) > 1:
+            parts.append("confirmed in use (AA307)")
+        elif check_id in _PHRASES:
             parts.append(f"{_PHRASES[check_id]} ({check_id})")
-        elif check_id in _VERBATIM:
+        elif check_id in _VERBATIM or check_id == "AA307":
             parts.append(f"{by_id[check_id].message} ({check_id})")
-    if "AA307" in by_id and not parts:
-        parts.append(by_id["AA307"].message)
     return "; ".join(parts) or by_id[min(by_id)].message
+
+
+_STORY = ("AA203", "AA201", "AA202", "AA204", "AA208", "AA102", "AA103", "AA101", "AA307",
+          "AA306", "AA301", "AA304", "AA302", "AA303", "AA305", "AA205", "AA206", "AA207")
+"""The order an incident's sentence tells its checks in: the weak password, how it was seen in
+use, what the attacker did with it, then how the password is stored."""
+
+
+def _story_order(check_id: str) -> tuple[int, str]:
+    return (_STORY.index(check_id) if check_id in _STORY else len(_STORY), check_id)
 
 
 def _attempt_line(a: AuthAttempt) -> str:
