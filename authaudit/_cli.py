@@ -70,8 +70,9 @@ def _common() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="N",
-        help="worker processes: cracking and guessing use one per core by default; capture "
-        "decoding uses one process unless N is given (then N shards of the connections)",
+        help="worker processes: cracking, guessing and a mail log of 32 MB or more use one per "
+        "core by default; capture decoding uses one process unless N is given (then N shards "
+        "of the connections)",
     )
     w.add_argument(
         "--no-crack",
