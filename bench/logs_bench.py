@@ -44,19 +44,16 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from bench import logsynth  # noqa: E402
+from bench.common import fmt as _fmt  # noqa: E402
+from bench.common import note as _note  # noqa: E402
+from bench.common import out as _out  # noqa: E402
+from bench.common import verdict as _verdict  # noqa: E402
+from bench.common import warm_cache  # noqa: E402
 
 SPEEDUP_TARGET: Final = 3.0
 RSS_TARGET_MB: Final = 300.0
 DEFAULT_WORKDIR: Final = Path("/tmp/authaudit-bench")
 
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _note(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 @dataclass(slots=True)
@@ -106,12 +103,6 @@ def _own_rss_mb() -> float:
         pass
     return 0.0
 
-
-def warm_cache(path: Path) -> None:
-    """Read the file once so that every tool starts with it in the page cache."""
-    with path.open("rb", buffering=0) as fh:
-        while fh.read(8 << 20):
-            pass
 
 
 @dataclass(slots=True)
@@ -232,9 +223,6 @@ def check_incidents(path: Path, truth: dict[str, Any]) -> str:
             f"the planted account {account} is {where}")
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
 
 def _rss(run: Run) -> str:
     if run.max_rss_mb is None:
@@ -242,9 +230,6 @@ def _rss(run: Run) -> str:
     at_most = "<= " if run.max_rss_mb <= run.floor_mb + 1 else ""
     return f"{at_most}{run.max_rss_mb:.0f}"
 
-
-def _verdict(ok: bool | None) -> str:
-    return "-" if ok is None else "PASS" if ok else "MISS"
 
 
 def report(log: MailLog, runs: list[Run], correctness: str | None) -> dict[str, Any]:

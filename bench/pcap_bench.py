@@ -50,6 +50,11 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from bench import synth  # noqa: E402
+from bench.common import fmt as _fmt  # noqa: E402
+from bench.common import note as _note  # noqa: E402
+from bench.common import out as _out  # noqa: E402
+from bench.common import verdict as _verdict  # noqa: E402
+from bench.common import warm_cache  # noqa: E402
 
 SPEEDUP_TARGET: Final = 5.0
 RSS_TARGET_MB: Final = 150.0
@@ -87,14 +92,6 @@ _CLEARTEXT: Final = frozenset({"LOGIN", "PLAIN"})
 
 _FlowKey = tuple[str, int, str, int]
 
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _note(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,12 +173,6 @@ def prepare_capture(workdir: Path, sessions: int, seed: int) -> Capture:
         stats=stats,
     )
 
-
-def warm_cache(path: Path) -> None:
-    """Read the file once so that every tool starts with it in the page cache."""
-    with path.open("rb", buffering=0) as fh:
-        while fh.read(8 << 20):
-            pass
 
 
 # --------------------------------------------------------------------------------------------
@@ -643,13 +634,6 @@ def score_tshark(
 # --------------------------------------------------------------------------------------------
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def _verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else "PASS" if ok else "MISS"
-
 
 def build_report(
     capture: Capture,
@@ -683,13 +667,14 @@ def build_report(
             "target": f">= {SPEEDUP_TARGET:g}x",
             "value": speedups.get("tshark"),
             "verdict": _verdict(
-                None if "tshark" not in speedups else speedups["tshark"] >= SPEEDUP_TARGET
+                None if "tshark" not in speedups else speedups["tshark"] >= SPEEDUP_TARGET,
+                "n/a",
             ),
         },
         "max_rss_mb": {
             "target": f"<= {RSS_TARGET_MB:g}",
             "value": rss,
-            "verdict": _verdict(None if rss is None else rss <= RSS_TARGET_MB),
+            "verdict": _verdict(None if rss is None else rss <= RSS_TARGET_MB, "n/a"),
         },
         "recall_pct": {
             "target": "100",
@@ -697,14 +682,16 @@ def build_report(
             if aa_score is None or not aa_ok
             else Score.pct(aa_score.exact, aa_score.truth),
             "verdict": _verdict(
-                None if aa_score is None or not aa_ok else aa_score.exact == aa_score.truth
+                None if aa_score is None or not aa_ok else aa_score.exact == aa_score.truth,
+                "n/a",
             ),
         },
         "false_credentials": {
             "target": "0",
             "value": None if aa_score is None or not aa_ok else aa_score.false_credentials,
             "verdict": _verdict(
-                None if aa_score is None or not aa_ok else aa_score.false_credentials == 0
+                None if aa_score is None or not aa_ok else aa_score.false_credentials == 0,
+                "n/a",
             ),
         },
     }
