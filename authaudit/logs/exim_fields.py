@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from authaudit.logs.interface import value_after
+
 __all__ = [
     "AUTH_FAILED",
     "Arrival",
@@ -89,16 +91,6 @@ class Arrival(NamedTuple):
     recipients: tuple[str, ...]
 
 
-def _value(text: str, key: str) -> str | None:
-    """The value of `` key=`` in ``text`` (which starts with a space), up to the next space."""
-    pos = text.find(key)
-    if pos < 0:
-        return None
-    start = pos + len(key)
-    end = text.find(" ", start)
-    return text[start:] if end < 0 else text[start:end]
-
-
 def _recipients(text: str) -> tuple[str, ...]:
     """The `` for a b c`` list at the end of ``text``, or ``()`` when ``text`` has none."""
     pos = text.rfind(" for ")
@@ -145,14 +137,14 @@ def parse_arrival(text: str) -> Arrival:
             # the HELO may hold anything: look for the other fields outside the H= field
             head = head[:at] + head[host.end :]
     authenticator = auth_id = auth_sender = None
-    auth = _value(head, " A=")
+    auth = value_after(head, " A=")
     if auth is not None:
         authenticator, _, ident = auth.partition(":")
         if ident:
             auth_id, _, mailauth = ident.partition(":")
             auth_sender = mailauth or None
-    return Arrival(sender, host, _value(head, " P="), authenticator or None, auth_id,
-                   auth_sender, _value(head, " U="), recipients)
+    return Arrival(sender, host, value_after(head, " P="), authenticator or None, auth_id,
+                   auth_sender, value_after(head, " U="), recipients)
 
 
 class DeliveryLine(NamedTuple):

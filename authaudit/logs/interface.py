@@ -30,6 +30,7 @@ __all__ = [
     "evidence_line",
     "normalise_ip",
     "program_leaf",
+    "value_after",
 ]
 
 LogEvent = LoginEvent | RelayedMessage
@@ -132,3 +133,15 @@ def evidence_line(record: LogRecord, message: str | None = None) -> str:
     if env.pid is None:
         return f"{env.program}: {text}"
     return f"{env.program}[{env.pid}]: {text}"
+
+
+def value_after(text: str, key: str, end: str = " ") -> str | None:
+    """The value that follows the first ``key`` in ``text``, up to the next ``end`` (or the end
+    of the text); None when ``key`` is not there. ``key`` carries its own separator and ``=``
+    (`` relay=``, ``, dsn=``)."""
+    pos = text.find(key)
+    if pos < 0:
+        return None
+    start = pos + len(key)
+    stop = text.find(end, start)
+    return text[start:] if stop < 0 else text[start:stop]

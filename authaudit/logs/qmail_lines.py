@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from authaudit.logs.interface import SECRET_MARK, evidence_line, normalise_ip
+from authaudit.logs.interface import SECRET_MARK, evidence_line, normalise_ip, value_after
 from authaudit.logs.merge import LogRecord
 from authaudit.model import LoginEvent, LoginKind
 from authaudit.redact import Secret, SecretKind
@@ -238,12 +238,7 @@ class Spamdyke(NamedTuple):
 
 
 def _after(text: str, key: str) -> str:
-    pos = text.find(key)
-    if pos < 0:
-        return ""
-    start = pos + len(key)
-    end = text.find(" ", start)
-    return text[start:] if end < 0 else text[start:end]
+    return value_after(text, key) or ""
 
 
 def parse_spamdyke(text: str) -> Spamdyke | None:

@@ -43,6 +43,7 @@ from authaudit.logs.interface import (
     evidence_line,
     normalise_ip,
     program_leaf,
+    value_after,
 )
 from authaudit.logs.merge import LogRecord
 from authaudit.model import LoginEvent, LoginKind, RelayVia, Skipped
@@ -367,13 +368,8 @@ def _split_addresses(text: str) -> list[str]:
 
 
 def _field(text: str, key: str) -> str:
-    """The value after ``key`` in ``text`` up to the next ``, ``."""
-    at = text.find(key)
-    if at < 0:
-        return ""
-    start = at + len(key)
-    end = text.find(", ", start)
-    return text[start:] if end < 0 else text[start:end]
+    """The value after ``key`` in ``text`` up to the next ``, `` ('' when there is none)."""
+    return value_after(text, key, ", ") or ""
 
 
 def _status(dsn: str, stat: str) -> str:
