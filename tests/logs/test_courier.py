@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,14 +13,11 @@ from authaudit.logs.courier import CourierParser
 from authaudit.logs.interface import NOTHING, SECRET_MARK, LogEvent
 from authaudit.logs.merge import LogRecord
 from authaudit.logs.scan import scan_logs
-from authaudit.logs.syslog import Envelope, parse_line
+from authaudit.logs.syslog import Envelope
 from authaudit.model import Delivery, LoginEvent, LoginKind, RelayedMessage, RelayVia
+from tests.logs.samples import SHARED, feed_lines, needs_shared, record_of
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
 FAIL2BAN = SHARED / "fail2ban"
-needs_shared = pytest.mark.skipif(
-    not FAIL2BAN.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 # A real Courier flow (forum post, 2010; reference section 2.6), addresses made up where the
@@ -49,22 +45,13 @@ FLOW = [
 
 
 def _record(line: str, lineno: int = 1, when: datetime = T0) -> LogRecord:
-    env = parse_line(line)
-    assert env is not None, line
-    return LogRecord(when, when, "test.log", lineno, env)
+    return record_of(line, lineno, when)
 
 
 def _run(lines: list[str], parser: CourierParser | None = None,
          step: timedelta = timedelta(0)) -> tuple[list[LogEvent], CourierParser]:
     parser = parser or CourierParser()
-    events: list[LogEvent] = []
-    for n, line in enumerate(lines, 1):
-        env = parse_line(line)
-        assert env is not None and parser.claims(env.program, env.message), line
-        out = parser.feed(_record(line, n, T0 + step * n))
-        assert out is not None, f"not understood: {line}"
-        events.extend(out)
-    return events, parser
+    return feed_lines(parser, lines, T0, step), parser
 
 
 def _oracle_hosts(path: Path) -> dict[int, str]:

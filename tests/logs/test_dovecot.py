@@ -18,14 +18,11 @@ from authaudit.logs.merge import LogRecord
 from authaudit.logs.scan import scan_logs
 from authaudit.logs.syslog import Envelope, parse_line
 from authaudit.model import LoginEvent, LoginKind
+from tests.logs.samples import SHARED, needs_shared
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
 FAIL2BAN = SHARED / "fail2ban"
 CROWDSEC = SHARED / "crowdsec-hub"
 LIGHTMETER = SHARED / "lightmeter" / "logs_sample"
-needs_shared = pytest.mark.skipif(
-    not FAIL2BAN.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 

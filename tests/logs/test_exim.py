@@ -14,24 +14,15 @@ from authaudit.logs.exim import EximParser
 from authaudit.logs.exim_fields import message_id_end, parse_arrival, parse_auth_failure
 from authaudit.logs.interface import LogEvent
 from authaudit.logs.merge import LogRecord
-from authaudit.logs.scan import LogScanStats, ScanOptions, scan_logs
+from authaudit.logs.scan import LogScanStats
 from authaudit.logs.syslog import Envelope
 from authaudit.model import Delivery, LoginEvent, LoginKind, RelayedMessage, RelayVia
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
+from tests.logs.samples import SHARED, needs_shared, scan_events
 
 
 def _scan(paths: Sequence[Path], parser: EximParser | None = None,
           ) -> tuple[list[LoginEvent], list[RelayedMessage], LogScanStats]:
-    events: list[LogEvent] = []
-    stats = scan_logs(paths, [parser or EximParser()], events.append,
-                      ScanOptions(year=2022, tz=UTC))
-    logins = [e for e in events if isinstance(e, LoginEvent)]
-    messages = [e for e in events if isinstance(e, RelayedMessage)]
-    return logins, messages, stats
+    return scan_events(paths, parser or EximParser(), 2022)
 
 
 def _write(tmp_path: Path, text: str, name: str = "mainlog") -> Path:

@@ -25,10 +25,9 @@ from authaudit.logs.parsers import default_parsers
 from authaudit.logs.routing import Router
 from authaudit.logs.scan import LogScanStats, ScanOptions, _loop, scan_logs
 from authaudit.model import Skipped
+from tests.logs.samples import SHARED, needs_shared
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "logs"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/logs-public is absent")
 
 
 def _reference(path: Path, parsers: Sequence[LogParser], options: ScanOptions,

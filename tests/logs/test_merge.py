@@ -8,16 +8,11 @@ import shutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-
 from authaudit.logs.merge import LogSource, merge_sources, rotation_order
 from authaudit.model import Skipped
+from tests.logs.samples import SHARED, needs_shared
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
 LIGHTMETER = SHARED / "lightmeter" / "logs_sample"
-needs_shared = pytest.mark.skipif(
-    not LIGHTMETER.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
 
 
 def _write(path: Path, text: str, *, mtime: datetime | None = None) -> Path:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,12 +23,9 @@ from authaudit.logs.postfix_lines import service_of, split_queue_id
 from authaudit.logs.scan import LogScanStats, ScanOptions, scan_logs
 from authaudit.logs.syslog import Envelope
 from authaudit.model import LoginEvent, LoginKind, RelayedMessage, RelayVia
+from tests.logs.samples import SHARED, needs_shared
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
 LIGHTMETER = SHARED / "lightmeter"
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
 
 
 class Run:

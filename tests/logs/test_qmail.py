@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,26 +13,18 @@ from authaudit.logs.interface import SECRET_MARK, LogEvent
 from authaudit.logs.merge import LogRecord
 from authaudit.logs.qmail import QmailParser
 from authaudit.logs.qmail_lines import last_ip, parse_chkuser, parse_vchkpw, strip_splogger
-from authaudit.logs.scan import LogScanStats, ScanOptions, scan_logs
+from authaudit.logs.scan import LogScanStats
 from authaudit.logs.syslog import Envelope
 from authaudit.model import Delivery, LoginEvent, LoginKind, RelayedMessage, RelayVia
 from authaudit.redact import Secret, SecretKind
+from tests.logs.samples import SHARED, needs_shared, scan_events
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
 T0 = datetime(2010, 6, 19, 9, 41, tzinfo=UTC)
 
 
 def _scan(paths: Sequence[Path], parser: QmailParser | None = None,
           ) -> tuple[list[LoginEvent], list[RelayedMessage], LogScanStats]:
-    events: list[LogEvent] = []
-    stats = scan_logs(paths, [parser or QmailParser()], events.append,
-                      ScanOptions(year=2010, tz=UTC))
-    logins = [e for e in events if isinstance(e, LoginEvent)]
-    messages = [e for e in events if isinstance(e, RelayedMessage)]
-    return logins, messages, stats
+    return scan_events(paths, parser or QmailParser(), 2010)
 
 
 def _write(tmp_path: Path, text: str, name: str = "maillog") -> Path:

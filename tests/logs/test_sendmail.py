@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,14 +12,11 @@ from authaudit.logs.interface import NOTHING, LogEvent
 from authaudit.logs.merge import LogRecord
 from authaudit.logs.scan import scan_logs
 from authaudit.logs.sendmail import SendmailParser
-from authaudit.logs.syslog import Envelope, parse_line
+from authaudit.logs.syslog import Envelope
 from authaudit.model import Delivery, LoginEvent, LoginKind, RelayedMessage, RelayVia
+from tests.logs.samples import SHARED, feed_lines, needs_shared, record_of
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "logs-public"
 FAIL2BAN = SHARED / "fail2ban"
-needs_shared = pytest.mark.skipif(
-    not FAIL2BAN.is_dir(), reason="../shared/logs-public (public samples) is not beside the repo"
-)
 T0 = datetime(2024, 12, 6, 14, 6, 32, tzinfo=UTC)
 
 # Built from the reference's quoted sonic.net lines (section 2.4): the AUTH line and the from=
@@ -43,22 +38,13 @@ TO_2 = ("Dec  6 15:06:34 a.mail.sonic.net sm-mta[9801]: qB6M6WXx009738: to=<frie
 
 
 def _record(line: str, lineno: int, when: datetime) -> LogRecord:
-    env = parse_line(line)
-    assert env is not None, line
-    return LogRecord(when, when, "test.log", lineno, env)
+    return record_of(line, lineno, when)
 
 
 def _run(lines: list[str], parser: SendmailParser | None = None,
          step: timedelta = timedelta(seconds=1)) -> tuple[list[LogEvent], SendmailParser]:
     parser = parser or SendmailParser()
-    events: list[LogEvent] = []
-    for n, line in enumerate(lines, 1):
-        env = parse_line(line)
-        assert env is not None and parser.claims(env.program, env.message), line
-        out = parser.feed(_record(line, n, T0 + step * n))
-        assert out is not None, f"not understood: {line}"
-        events.extend(out)
-    return events, parser
+    return feed_lines(parser, lines, T0, step), parser
 
 
 def _messages(events: list[LogEvent]) -> list[RelayedMessage]:
