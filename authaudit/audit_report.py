@@ -59,7 +59,8 @@ class _LogsPart:
     evidence: LogEvidence
     stats: LogScanStats
     inputs: list[InputFile]
-    unknown: Counter[str]
+    counts: Counter[str]
+    """The report's ``log_*`` statistics."""
 
 
 def _read_logs(
@@ -119,7 +120,9 @@ def _read_logs(
          "log_lines_unrecognised": sum(stats.unknown.values()),
          "log_lines_other_programs": sum(stats.unclaimed.values())}
     )
-    return _LogsPart(evidence, stats, inputs, counts)
+    part = _LogsPart(evidence, stats, inputs, counts)
+    _add_countries(part, options)
+    return part
 
 
 def _add_countries(part: _LogsPart, options: LogOptions) -> None:
@@ -136,10 +139,6 @@ def _add_countries(part: _LogsPart, options: LogOptions) -> None:
     part.evidence = dataclasses.replace(part.evidence, activity=activity)
 
 
-def _log_stats(part: _LogsPart) -> list[tuple[str, int]]:
-    return sorted(part.unknown.items())
-
-
 def audit_logs(
     paths: Sequence[Path],
     log_options: LogOptions,
@@ -150,7 +149,6 @@ def audit_logs(
     now = options.now or datetime.now(UTC)
     resolver = IdentityResolver(local_domains=log_options.local_domains)
     part = _read_logs(paths, log_options, resolver, progress)
-    _add_countries(part, log_options)
     findings = run_checks(Evidence(logs=part.evidence))
     incidents = build_incidents(findings, resolver, part.evidence.activity)
     return Report(
@@ -162,7 +160,7 @@ def audit_logs(
         skipped=tuple(part.stats.skipped),
         activity=part.evidence.activity,
         incidents=incidents,
-        stats=tuple(_log_stats(part)),
+        stats=tuple(sorted(part.counts.items())),
     )
 
 
@@ -204,7 +202,6 @@ def audit_report(
     if logs:
         try:
             part = _read_logs(logs, log_options, resolver, progress)
-            _add_countries(part, log_options)
         except SourceError as exc:
             errors.append(exc)
             skipped.append(Skipped(source=exc.source, where="file", reason=exc.reason))
@@ -219,7 +216,7 @@ def audit_report(
     if part is not None:
         inputs.extend(part.inputs)
         skipped.extend(part.stats.skipped)
-        stats.update(part.unknown)
+        stats.update(part.counts)
     evidence = Evidence(
         attempts=attempts,
         tls_sessions=wire.tls_sessions if wire is not None else (),
