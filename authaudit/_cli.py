@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from authaudit import __version__
+from authaudit._build import describe
 from authaudit._cli_inputs import log_options, log_settings, progress_bar, store_options, stores
 from authaudit.audit import AuditOptions, audit_accounts, audit_captures
 from authaudit.checks import CHECKS
@@ -88,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="authaudit",
         description="Audit SMTP AUTH credentials in captures, account stores and mail logs.",
     )
-    parser.add_argument("--version", action="version", version=f"authaudit {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"authaudit {__version__} ({describe()})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     pcap = sub.add_parser(
         "pcap",

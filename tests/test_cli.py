@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from authaudit import __version__
+from authaudit._build import describe
 from authaudit._cli import main
 from tests.conftest import PUBLIC, ROOT
 
@@ -135,7 +136,7 @@ def test_module_entry_point_and_version() -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert proc.returncode == 0
-    assert proc.stdout.strip() == f"authaudit {__version__}"
+    assert proc.stdout.strip() == f"authaudit {__version__} ({describe()})"
 
 
 def test_progress_never_on_stdout() -> None:

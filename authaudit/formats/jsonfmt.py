@@ -23,6 +23,9 @@ from authaudit.redact import Redactor
 
 __all__ = ["JsonFormat", "JsonLinesFormat"]
 
+_LINE = json.JSONEncoder(ensure_ascii=False)
+"""The encoder of one JSON Lines record (what ``json.dumps(obj, ensure_ascii=False)`` uses)."""
+
 
 def _strip_kind(row: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in row.items() if k != "kind"}
@@ -74,6 +77,7 @@ class JsonLinesFormat(Format):
             "command": report.command,
             "stats": dict(report.stats),
         }
-        yield json.dumps(header, ensure_ascii=False) + "\n"
+        encode = _LINE.encode  # json.dumps(..., ensure_ascii=False) builds an encoder per call
+        yield encode(header) + "\n"
         for row in iter_rows(report, redactor):
-            yield json.dumps(row, ensure_ascii=False) + "\n"
+            yield encode(row) + "\n"

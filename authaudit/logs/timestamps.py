@@ -167,8 +167,6 @@ class YearInference:
     which advances it by one.
     """
 
-    __slots__ = ("_last_month", "_tz", "_year", "reference", "source")
-
     def __init__(
         self,
         *,

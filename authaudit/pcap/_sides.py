@@ -17,22 +17,10 @@ PIECE_COST = 64
 """What each buffered piece costs against the buffer limit beyond its bytes."""
 _start = itemgetter(0)
 
-_new_event = object.__new__
-_set_conn = vars(StreamData)["conn"].__set__
-_set_side = vars(StreamData)["side"].__set__
-_set_ts = vars(StreamData)["ts"].__set__
-_set_data = vars(StreamData)["data"].__set__
-
 
 def data_event(conn: Connection, side: Side, ts: float, data: bytes) -> StreamData:
-    """``StreamData(conn, side, ts, data)`` in 0.25 µs instead of 0.5: a frozen dataclass's
-    ``__init__`` sets each field through ``object.__setattr__``; the slot descriptors are direct."""
-    event: StreamData = _new_event(StreamData)
-    _set_conn(event, conn)
-    _set_side(event, side)
-    _set_ts(event, ts)
-    _set_data(event, data)
-    return event
+    """``StreamData(conn, side, ts, data)``, the reassembler's most frequent event."""
+    return StreamData(conn, side, ts, data)
 
 
 Key = tuple[str, int, str, int]

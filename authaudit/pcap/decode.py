@@ -369,8 +369,7 @@ def decode_shard(
     not_tcp: Counter[str] = Counter()
     total = os.path.getsize(path) if progress is not None else 0
     reader = FrameReader(path)
-    feed = dec.reassembler.feed
-    handle = dec.handle
+    reassembler = dec.reassembler  # methods are not bound to locals: compiled, a direct call
     segs = 0
     last_ts = 0.0
     with reader:
@@ -378,13 +377,13 @@ def decode_shard(
             segs += 1
             if count > 1 and (seg.sport ^ seg.dport) % count != index:
                 continue  # another shard's connection; the XOR is the same in both directions
-            events = feed(seg)
+            events = reassembler.feed(seg)
             if events:
-                handle(events)
+                dec.handle(events)
             if progress is not None and not segs % _PROGRESS_EVERY:
                 progress(reader.position, total)
             last_ts = seg.ts
-        handle(dec.reassembler.close_all(last_ts))
+        dec.handle(reassembler.close_all(last_ts))
     if progress is not None:
         progress(total, total)
     if index:

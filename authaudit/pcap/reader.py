@@ -91,10 +91,12 @@ class FrameReader:
         """``pcap`` or ``pcapng``."""
         self.linktype: int | None = None
         """The file's link type (classic pcap); pcapng gives one per interface, in each Frame."""
-        self._gunzip: Gunzip | None = None
         self._frames: Generator[Frame, None, None]
         self._raw: IO[bytes] | None = None
-        self._stream = self._open()
+        self._gunzip: Gunzip | None
+        # Both from one call: set to None here and then by _open, the attribute would stay
+        # narrowed to None in this method (compiled code checks that type at run time).
+        self._stream, self._gunzip = self._open()
         try:
             magic = self._stream.read(4)
             if self._gunzip is not None and self._gunzip.damage and len(magic) < 4:
@@ -116,7 +118,7 @@ class FrameReader:
             self._stream.close()
             raise
 
-    def _open(self) -> io.BufferedReader:
+    def _open(self) -> tuple[io.BufferedReader, Gunzip | None]:
         try:
             raw = open(self.path, "rb")  # closed by the frame generator or close()
         except OSError as exc:
@@ -128,10 +130,10 @@ class FrameReader:
             raise CaptureError(self.path, f"cannot read: {exc.strerror or exc}") from exc
         self._raw = raw
         if head != GZIP_MAGIC:
-            return raw
+            return raw, None
         self.compressed = True
-        self._gunzip = Gunzip(raw)
-        return io.BufferedReader(self._gunzip, 1 << 16)
+        gunzip = Gunzip(raw)
+        return io.BufferedReader(gunzip, 1 << 16), gunzip
 
     def _classic_header(self, magic: bytes) -> tuple[str, int, int, int, int]:
         order, scale, record_len = _CLASSIC[magic]

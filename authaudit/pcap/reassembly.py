@@ -237,15 +237,17 @@ class Reassembler:
         directions), so the hole is given up only when such ACKs keep coming ``ack_grace``
         seconds after the first one.
         """
-        assert half.buf is not None
+        buf = half.buf  # a local: skip_hole below may empty half.buf, so it is never narrowed
+        assert buf is not None
         ack_off = (ack - half.anchor) & MASK
-        if not half.buf[0][0] <= ack_off < HALF:
+        if not buf[0][0] <= ack_off < HALF:
             return
         if half.proof < 0:
             half.proof = ts
         elif ts - half.proof >= self.ack_grace:
-            while half.buf is not None and half.buf[0][0] <= ack_off:
+            while buf is not None and buf[0][0] <= ack_off:
                 half.skip_hole(ts, events)
+                buf = half.buf
 
     def _accept(self, half: Half, start: int, data: bytes, ts: float,
                 events: list[StreamEvent]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import quote
 
 from authaudit.redact import Secret
@@ -46,7 +47,7 @@ class Decoded:
 class Mechanism:
     """One SASL exchange being followed; subclasses decode a particular mechanism."""
 
-    steps: int | None = None
+    steps: ClassVar[int | None] = None
     """How many client responses complete the exchange, if the mechanism has a fixed count."""
 
     def __init__(self, name: str) -> None:
