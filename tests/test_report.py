@@ -68,6 +68,14 @@ def test_first_incident_is_the_target_case(demo_doc: dict[str, Any]) -> None:
     assert "queue" in text
 
 
+def test_qmail_delivery_outcomes_are_the_accounts(demo_doc: dict[str, Any]) -> None:
+    """qmail-send's results, paired with the CHKUSER recipients by envelope, are test's own."""
+    (act,) = [a for a in demo_doc["activity"] if a["account"] == "test@victim.org"]
+    statuses = PLANTED["incident"]["delivery_statuses"]
+    assert (act["deferred"], act["bounced"]) == (statuses["deferral"], statuses["failure"])
+    assert act["recipients"] == sum(statuses.values())
+
+
 def test_other_planted_incidents(demo_doc: dict[str, Any]) -> None:
     by_subject = {i["account"]: i for i in demo_doc["incidents"]}
     spray = by_subject[PLANTED["spray"]["ip"]]

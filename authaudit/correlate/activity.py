@@ -13,6 +13,7 @@ import ipaddress
 from collections import Counter
 
 from authaudit.correlate.identity import IdentityResolver, domain_of
+from authaudit.correlate.queue_join import QueueJoin
 from authaudit.correlate.tallies import (
     CAP,
     EVIDENCE,
@@ -29,6 +30,7 @@ from authaudit.model import AccountActivity, LoginEvent, LoginKind, RelayedMessa
 __all__ = ["ActivityCollector", "IpTally", "LocalTally", "network_of"]
 
 _LOCAL_RELAYS = ("local", "lmtp", "private/", "virtual", "dovecot", "maildrop", "procmail")
+_OUTCOMES = frozenset({"sent", "deferred", "bounced"})
 
 
 def network_of(ip: str) -> str:
@@ -73,6 +75,8 @@ class ActivityCollector:
         self.untallied_names = 0
         """Failure-only logins not given a tally of their own because of
         ``MAX_FAILURE_ONLY_IDENTITIES`` (still counted per address)."""
+        self.queue_join = QueueJoin()
+        """qmail: pairs qmail-send's delivery outcomes with the AUTH sessions' recipients."""
 
     def add(self, event: LogEvent) -> None:
         """Tally one event (the scanner's sink)."""
@@ -185,7 +189,24 @@ class ActivityCollector:
         if message.via is RelayVia.AUTH and message.user:
             self._auth_message(message)
         elif message.via in (RelayVia.LOCAL, RelayVia.QUEUED):
+            if message.via is RelayVia.QUEUED and message.daemon == "qmail" and message.sender:
+                self._qmail_outcomes(message)
             self._local_message(message)
+
+    def _qmail_outcomes(self, message: RelayedMessage) -> None:
+        """qmail-send's outcomes replace ``accepted`` for the AUTH sessions they pair with."""
+        join = self.queue_join
+        for delivery in message.deliveries:
+            if delivery.status not in _OUTCOMES:
+                continue
+            account = join.delivered(message.sender, delivery.recipient, delivery.status,
+                                     message.time)
+            tally = self.identities.get(account) if account is not None else None
+            if tally is not None and tally.statuses["accepted"] > 0:
+                tally.statuses["accepted"] -= 1
+                tally.statuses[delivery.status] += 1
+                if len(tally.relay_evidence) < EVIDENCE and message.lines:
+                    tally.relay_evidence.append(_cite(message))
 
     def _auth_message(self, message: RelayedMessage) -> None:
         assert message.user is not None
@@ -205,9 +226,14 @@ class ActivityCollector:
         foreign = 0
         journal = tally.journal
         hour = time.replace(minute=0, second=0, microsecond=0) if time is not None else None
+        qmail = message.daemon == "qmail"
         for delivery in message.deliveries:
             tally.recipients += 1
-            tally.statuses[delivery.status] += 1
+            status = delivery.status
+            if qmail and status == "accepted":
+                status = self.queue_join.accepted(key, message.sender, delivery.recipient,
+                                                  delivery.time or time) or status
+            tally.statuses[status] += 1
             domain = self._foreign(delivery.recipient, delivery.relay)
             if domain is None:
                 continue

@@ -24,7 +24,8 @@ Messages:
   a delivery with status ``accepted``; ``queue_id`` is a synthetic ``chkuser-<n>`` /
   ``spamdyke-<n>``; via AUTH with the user, or NETWORK when the auth field is empty (relaying
   allowed by IP: RELAYCLIENT or POP-before-SMTP). Two messages with the same sender in one
-  session within 60 s become one group.
+  session within 60 s become one group. qmail-send's outcomes for the same envelope are paired
+  with these recipients later, by :mod:`authaudit.correlate.queue_join`.
 
 Rejections (CHKUSER ``rejected ...``, ``must auth``, spamdyke ``DENIED_*``, RBL), tcpserver,
 rblsmtpd and simscan lines give nothing and are counted in :attr:`QmailParser.counters`.
