@@ -38,14 +38,11 @@ class SourceOnlyFinder(importlib.abc.MetaPathFinder):
         """The source spec of an ``authaudit.*`` module; None for anything else."""
         if not fullname.startswith("authaudit.") or path is None:
             return None
-        leaf = fullname.rpartition(".")[2]
         for entry in path:
-            finder = importlib.machinery.FileFinder(
-                entry, (importlib.machinery.SourceFileLoader,
-                        importlib.machinery.SOURCE_SUFFIXES))
-            spec = finder.find_spec(fullname)
-            if spec is not None and spec.origin is not None and (
-                    Path(spec.origin).name.startswith(leaf)):
+            spec = importlib.machinery.FileFinder(
+                entry, (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES)
+            ).find_spec(fullname)
+            if spec is not None:
                 return spec
         return None
 

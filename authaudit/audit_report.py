@@ -12,10 +12,11 @@ import copy
 import dataclasses
 import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TypeVar
 
 from authaudit import __version__
 from authaudit.accounts.interface import AccountSource
@@ -164,6 +165,21 @@ def audit_logs(
     )
 
 
+_T = TypeVar("_T")
+
+
+def _read_or_skip(read: Callable[[], _T], where: str, errors: list[SourceError],
+                  skipped: list[Skipped]) -> _T | None:
+    """``read()``; None when it raises a :class:`SourceError`, which is kept in ``errors`` and
+    becomes a Skipped record (``where``)."""
+    try:
+        return read()
+    except SourceError as exc:
+        errors.append(exc)
+        skipped.append(Skipped(source=exc.source, where=where, reason=exc.reason))
+        return None
+
+
 def audit_report(
     captures: Sequence[Path],
     stores: Sequence[AccountSource],
@@ -182,29 +198,14 @@ def audit_report(
     inputs: list[InputFile] = []
     stats: Counter[str] = Counter()
     errors: list[SourceError] = []
-    wire = None
-    store = None
-    if captures:
-        try:
-            wire = audit_captures(captures, options, progress)
-        except SourceError as exc:
-            errors.append(exc)
-            skipped.append(Skipped(source=exc.source, where="file", reason=exc.reason))
-    if stores:
-        try:
-            store = audit_accounts(stores, options, progress)
-        except SourceError as exc:
-            errors.append(exc)
-            skipped.append(Skipped(source=exc.source, where="store", reason=exc.reason))
+    wire = _read_or_skip(lambda: audit_captures(captures, options, progress), "file", errors,
+                         skipped) if captures else None
+    store = _read_or_skip(lambda: audit_accounts(stores, options, progress), "store", errors,
+                          skipped) if stores else None
     results = store.accounts if store is not None else ()
     resolver = IdentityResolver((r.account.address for r in results), log_options.local_domains)
-    part = None
-    if logs:
-        try:
-            part = _read_logs(logs, log_options, resolver, progress)
-        except SourceError as exc:
-            errors.append(exc)
-            skipped.append(Skipped(source=exc.source, where="file", reason=exc.reason))
+    part = _read_or_skip(lambda: _read_logs(logs, log_options, resolver, progress), "file",
+                         errors, skipped) if logs else None
     if wire is None and store is None and part is None and errors:
         raise errors[0]
     for sub in (wire, store):

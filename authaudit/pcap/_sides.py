@@ -8,7 +8,7 @@ from operator import itemgetter
 
 from authaudit.pcap.stream import Connection, Side, StreamData, StreamEvent, StreamGap
 
-__all__ = ["HALF", "MASK", "Flow", "Half", "Key", "data_event"]
+__all__ = ["HALF", "MASK", "Flow", "Half", "Key"]
 
 MASK = 0xFFFFFFFF
 HALF = 0x80000000
@@ -16,11 +16,6 @@ HALF = 0x80000000
 PIECE_COST = 64
 """What each buffered piece costs against the buffer limit beyond its bytes."""
 _start = itemgetter(0)
-
-
-def data_event(conn: Connection, side: Side, ts: float, data: bytes) -> StreamData:
-    """``StreamData(conn, side, ts, data)``, the reassembler's most frequent event."""
-    return StreamData(conn, side, ts, data)
 
 
 Key = tuple[str, int, str, int]
@@ -151,7 +146,7 @@ class Half:
             data = out[0] if len(out) == 1 else b"".join(out)
             self.nxt = (self.anchor + base) & MASK
             self.last = data
-            events.append(data_event(self.conn, self.side, ts, data))
+            events.append(StreamData(self.conn, self.side, ts, data))
 
     def skip_hole(self, ts: float, events: list[StreamEvent]) -> None:
         """Give up on the first hole: report it as a gap, then deliver what follows it."""

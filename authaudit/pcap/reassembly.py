@@ -46,9 +46,16 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 
-from authaudit.pcap._sides import HALF, MASK, Flow, Half, Key, data_event
+from authaudit.pcap._sides import HALF, MASK, Flow, Half, Key
 from authaudit.pcap.ip import ACK, FIN, RST, SYN, TcpSegment
-from authaudit.pcap.stream import CloseReason, Connection, Side, StreamClosed, StreamEvent
+from authaudit.pcap.stream import (
+    CloseReason,
+    Connection,
+    Side,
+    StreamClosed,
+    StreamData,
+    StreamEvent,
+)
 
 __all__ = ["Reassembler"]
 
@@ -104,7 +111,7 @@ class Reassembler:
                 return []
             half.nxt = (seq + len(payload)) & MASK
             half.last = payload
-            return [data_event(conn, half.side, ts, payload)]
+            return [StreamData(conn, half.side, ts, payload)]
         if half.ignored and not flags & (FIN | RST):
             return []
         events: list[StreamEvent] = []
@@ -269,7 +276,7 @@ class Reassembler:
         if delta == 0 and half.buf is None:
             half.nxt = (nxt + len(data)) & MASK
             half.last = data
-            events.append(data_event(half.conn, half.side, ts, data))
+            events.append(StreamData(half.conn, half.side, ts, data))
             return
         half.store(delta, data)
         half.drain(ts, events)

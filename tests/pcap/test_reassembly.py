@@ -8,7 +8,6 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from authaudit.pcap._sides import data_event as _data_event
 from authaudit.pcap.ip import ACK, FIN, PSH, RST, SYN, TcpSegment
 from authaudit.pcap.reassembly import Reassembler
 from authaudit.pcap.stream import (
@@ -53,12 +52,6 @@ def test_in_order_exact_events() -> None:
     assert (conn.syn_seen, conn.first_seen, conn.overlaps, conn.gaps) == (True, 100.0, 0, 0)
     assert conn.packets == len(conv.segments) - 1  # the last ACK comes after the close
     assert [e.ts for e in events] == [conv.segments[i].ts for i in (3, 5, 7, 9, 12)]
-
-
-def test_data_event_helper_builds_a_real_stream_data() -> None:
-    conn = Connection(3, "a", 1, "b", 2, 0.0)
-    assert _data_event(conn, B, 1.5, b"x") == StreamData(conn, B, 1.5, b"x")
-    assert type(_data_event(conn, B, 1.5, b"x")) is StreamData
 
 
 def test_reordered_segments() -> None:
