@@ -21,7 +21,7 @@ from authaudit.checks import CHECKS
 from authaudit.errors import AuthAuditError, UsageError
 from authaudit.formats import FORMATS
 from authaudit.model import Report, Severity
-from authaudit.pcap.options import DecodeOptions
+from authaudit.pcap.options import DecodeOptions, default_decode_jobs
 from authaudit.redact import Redactor
 from authaudit.wordlists import BUNDLED_DIR, bundled_wordlists, load_wordlists
 
@@ -72,8 +72,8 @@ def _common() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="worker processes: cracking, guessing and a mail log of 32 MB or more use one per "
-        "core by default; capture decoding uses one process unless N is given (then N shards "
-        "of the connections)",
+        "core by default; a capture of 32 MB or more is decoded by one process per core, at "
+        "most 4, each following its share of the connections (--jobs 1: one process)",
     )
     w.add_argument(
         "--no-crack",
@@ -198,8 +198,8 @@ def _audit_options(args: argparse.Namespace, *, words: bool = True) -> AuditOpti
         max_flows=getattr(args, "max_flows", DecodeOptions().max_flows),
         max_buffered=getattr(args, "max_stream_buffer", DecodeOptions().max_buffered),
         idle_timeout=getattr(args, "idle_timeout", DecodeOptions().idle_timeout),
-        # Sharded decoding trades memory (one reader per process) for speed: only on request.
-        jobs=args.jobs or 1,
+        # a capture of shard_min_bytes or more is decoded by up to 4 processes (one per CPU)
+        jobs=args.jobs or default_decode_jobs(),
     )
     loaded = tuple(load_wordlists(lists)) if words and not args.no_crack else ()
     return AuditOptions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,13 +89,18 @@ def audit_captures(
             def hook(done: int, total: int, _label: str = path.name) -> None:
                 progress(_label, done, total)
 
-        try:
-            result = decode_capture(str(path), options.decode, progress=hook)
-            inputs.append(file_input(path, "capture"))
-        except SourceError as exc:
-            errors.append(exc)
-            skipped.append(Skipped(source=str(path), where="file", reason=exc.reason))
-            continue
+        # the digest is taken by a thread while the capture is decoded (hashlib lets go of the
+        # GIL on large buffers): on a large capture it costs no extra time
+        with ThreadPoolExecutor(1) as hasher:
+            digest = hasher.submit(file_input, path, "capture")
+            try:
+                result = decode_capture(str(path), options.decode, progress=hook)
+            except SourceError as exc:
+                digest.cancel()
+                errors.append(exc)
+                skipped.append(Skipped(source=str(path), where="file", reason=exc.reason))
+                continue
+            inputs.append(digest.result())
         attempts.extend(result.attempts)
         tls.extend(result.tls_sessions)
         skipped.extend(result.skipped)

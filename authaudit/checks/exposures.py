@@ -52,9 +52,10 @@ class Exposure:
         clients: dict[str, None] = dict.fromkeys(a.flow.client_ip for a in self.attempts)
         listed = list(clients)[:_MAX_LISTED]
         more = len(clients) - len(listed)
-        outcomes: dict[str, int] = {}
+        by_outcome: dict[Outcome, int] = {}
         for a in self.attempts:
-            outcomes[str(a.outcome)] = outcomes.get(str(a.outcome), 0) + 1
+            by_outcome[a.outcome] = by_outcome.get(a.outcome, 0) + 1
+        outcomes = {str(k): n for k, n in by_outcome.items()}  # str() of an enum: once per kind
         return (
             ("server", self.server),
             ("mechanism", self.first.mechanism),

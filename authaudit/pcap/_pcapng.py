@@ -7,9 +7,6 @@ import logging
 import struct
 from typing import IO, Any
 
-from scapy.error import Scapy_Exception
-from scapy.utils import RawPcapNgReader
-
 from authaudit.errors import CaptureError
 
 __all__ = ["MAX_RECORD", "PCAPNG_MAGIC", "Damage", "PcapNgBlocks", "open_pcapng"]
@@ -38,7 +35,13 @@ def _route_scapy_warnings() -> None:
         logger.filters.insert(0, _ScapyCaptureWarnings())
 
 
-_route_scapy_warnings()
+def _scapy_errors() -> tuple[type[Exception], ...]:
+    """What scapy's pcapng parsers raise on damage (scapy is imported on first use: a classic
+    pcap never needs it, and importing it costs ~30 MB per process)."""
+    from scapy.error import Scapy_Exception
+
+    _route_scapy_warnings()
+    return (Scapy_Exception, EOFError, struct.error, ValueError)
 
 
 def open_pcapng(path: str, stream: io.BufferedReader, magic: bytes) -> PcapNgBlocks:
@@ -46,10 +49,13 @@ def open_pcapng(path: str, stream: io.BufferedReader, magic: bytes) -> PcapNgBlo
     peeked = stream.peek(8)[:8]
     order = "<" if peeked[4:8] == b"\x4d\x3c\x2b\x1a" else ">"
     shb_length = struct.unpack(order + "I", peeked[:4])[0] if len(peeked) == 8 else 0
+    errors: tuple[type[Exception], ...] = (*_scapy_errors(), OSError)
+    from scapy.utils import RawPcapNgReader
+
     reader = object.__new__(RawPcapNgReader)
     try:
         RawPcapNgReader.__init__(reader, path, stream, magic)
-    except (Scapy_Exception, EOFError, OSError, struct.error, ValueError) as exc:
+    except errors as exc:
         raise CaptureError(path, f"damaged pcapng section header block ({exc})") from exc
     return PcapNgBlocks(reader, shb_length, stream)
 
@@ -148,7 +154,7 @@ class PcapNgBlocks:
         self.ifaces = []
         try:
             ng._read_block_shb()
-        except (Scapy_Exception, EOFError, struct.error, ValueError) as exc:
+        except _scapy_errors() as exc:
             raise Damage(f"damaged section header block ({exc}); the rest of the file was "
                          "not read") from exc
         finally:

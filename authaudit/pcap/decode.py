@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from authaudit.errors import SmtpProtocolError
 from authaudit.model import AuthAttempt, FlowKey, Skipped, TlsKind, TlsSession
-from authaudit.pcap.ip import TRUNCATED_IP, segments
+from authaudit.pcap.ip import OTHER_SHARD, TRUNCATED_IP, segments
 from authaudit.pcap.options import DecodeOptions
 from authaudit.pcap.reader import FrameReader
 from authaudit.pcap.reassembly import Reassembler
@@ -373,10 +373,10 @@ def decode_shard(
     segs = 0
     last_ts = 0.0
     with reader:
-        for seg in segments(reader, not_tcp):
+        # another shard's connections are left out before their segments are built; the XOR of
+        # the ports is the same in both directions
+        for seg in segments(reader, not_tcp, shard):
             segs += 1
-            if count > 1 and (seg.sport ^ seg.dport) % count != index:
-                continue  # another shard's connection; the XOR is the same in both directions
             events = reassembler.feed(seg)
             if events:
                 dec.handle(events)
@@ -393,6 +393,8 @@ def decode_shard(
     packets = segs + sum(not_tcp.values())
     stats["packets"] = packets
     for reason, count in sorted(not_tcp.items()):
+        if reason == OTHER_SHARD:
+            continue
         if reason.startswith(_DAMAGE) or reason == TRUNCATED_IP:
             dec.result.skipped.append(
                 Skipped(source=path, where="packets", reason=reason, count=count)

@@ -32,6 +32,7 @@ __all__ = [
     "CWR",
     "ECE",
     "FIN",
+    "OTHER_SHARD",
     "PSH",
     "RST",
     "SYN",
@@ -203,12 +204,24 @@ def decode_frame(linktype: int, data: bytes, ts: float) -> TcpSegment | str:
 _VLAN_TAGS = frozenset({b"\x81\x00", b"\x88\xa8", b"\x91\x00", b"\x92\x00"})
 
 
-def segments(frames: Iterable[Frame], skipped: Counter[str]) -> Iterator[TcpSegment]:
+OTHER_SHARD = "segment of another shard"
+"""The ``skipped`` key under which :func:`segments` counts the segments it leaves to other
+shards (not damage: another process decodes them)."""
+
+
+def segments(
+    frames: Iterable[Frame], skipped: Counter[str], shard: tuple[int, int] = (0, 1)
+) -> Iterator[TcpSegment]:
     """The TCP segments of ``frames``; every frame without one is counted in ``skipped``.
 
     Same results as :func:`decode_frame` on each frame, but Ethernet (also VLAN-tagged) with
     option-less IPv4 + TCP, nearly every packet of a mail server capture, is decoded inline.
+    With ``shard = (index, count)``, only the segments of connections whose
+    ``(sport ^ dport) % count == index`` are made; the others are counted as
+    :data:`OTHER_SHARD` before their addresses, tuple or payload are built.
     """
+    index, count = shard
+    others = 0
     pairs = _PAIRS
     unpack = _V4_TCP
     new = _new
@@ -228,6 +241,9 @@ def segments(frames: Iterable[Frame], skipped: Counter[str]) -> Iterator[TcpSegm
                     start = offset + 20 + ((words >> 4) << 2)
                     if (first == 0x45 and proto == 6 and not frag & 0x3FFF and end <= len(data)
                             and offset + 40 <= start <= end):
+                        if count > 1 and (sport ^ dport) % count != index:
+                            others += 1
+                            continue
                         pair = pairs.get(key) or _pair(key, socket.AF_INET, 4)
                         yield new(TcpSegment, (ts, pair[0], sport, pair[1], dport, seq, ack,
                                                flags, data[start:end]))
@@ -242,4 +258,9 @@ def segments(frames: Iterable[Frame], skipped: Counter[str]) -> Iterator[TcpSegm
         if isinstance(segment, str):
             skipped[segment] += 1
             continue
+        if count > 1 and (segment.sport ^ segment.dport) % count != index:
+            others += 1
+            continue
         yield segment
+    if others:
+        skipped[OTHER_SHARD] += others

@@ -3,9 +3,24 @@ the library entry point can name them without importing the capture readers (sca
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-__all__ = ["DecodeOptions"]
+__all__ = ["MAX_DEFAULT_JOBS", "DecodeOptions", "default_decode_jobs"]
+
+MAX_DEFAULT_JOBS = 4
+"""Most processes a large capture is decoded with unless ``--jobs`` says otherwise: every process
+reads the whole file, so more than a few add reading more than they take off decoding."""
+
+
+def default_decode_jobs() -> int:
+    """Processes for decoding a large capture: the CPUs this process may use, at most
+    :data:`MAX_DEFAULT_JOBS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_JOBS))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

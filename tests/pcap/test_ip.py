@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from authaudit.pcap import ip
 from authaudit.pcap.ip import (
     ACK,
+    OTHER_SHARD,
     PSH,
     SYN,
     TRUNCATED_IP,
@@ -176,6 +177,27 @@ def test_segments_counts_reasons_and_keeps_order() -> None:
     got = list(segments(frames, skipped))
     assert [s.ts for s in got] == [1.0, 3.0, 5.0, 6.0]
     assert skipped == Counter({"ARP": 1, "not TCP (UDP)": 1, "IPv4 fragment": 1})
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_segments_of_shards_partition_the_connections(count: int) -> None:
+    frames = []
+    for n, (sport, dport) in enumerate([(1025, 25), (1026, 25), (1027, 587), (40000, 2525)]):
+        for seg, vlans in ((tcp(b"x", sport, dport), []), (tcp(b"y", dport, sport), [(0x8100, 7)])):
+            frames.append(Frame(n, float(n), 1, ethernet(ipv4(seg), vlans=vlans), 0))
+    frames.append(Frame(9, 9.0, 1, ethernet(ipv6(tcp(b"z", 1028, 25)), 0x86DD), 0))
+    frames.append(Frame(10, 10.0, 1, ethernet(b"\x00" * 28, 0x0806), 0))
+    whole: Counter[str] = Counter()
+    everything = list(segments(frames, whole))
+    assert whole == Counter({"ARP": 1})
+    got = []
+    for index in range(count):
+        skipped: Counter[str] = Counter()
+        mine = list(segments(frames, skipped, (index, count)))
+        assert all((s.sport ^ s.dport) % count == index for s in mine)
+        assert skipped == Counter({"ARP": 1, OTHER_SHARD: len(everything) - len(mine)})
+        got.extend(mine)
+    assert sorted(got) == sorted(everything)
 
 
 def test_address_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
