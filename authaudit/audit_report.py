@@ -13,6 +13,7 @@ import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -73,11 +74,6 @@ def _read_logs(
     """One pass over the logs into the tallies. A single large plain file is read in parts by
     worker processes (``options.jobs``), each into its own parsers, pairer and collector, merged
     in order (see :mod:`authaudit.correlate.parallel` for what that changes at the borders)."""
-    # the parsers load only when logs are read
-    from authaudit.correlate.parallel import ReportPart
-    from authaudit.logs.parallel import plan_parts, scan_parts
-    from authaudit.logs.parsers import default_parsers
-
     collector = ActivityCollector(resolver, options.thresholds)
     hook = None
     if progress is not None:
@@ -85,28 +81,18 @@ def _read_logs(
         def hook(done: int, total: int) -> None:
             progress("mail logs (lines)", done, total)
 
-    pairer = FailurePairer(collector.add)  # one count per failed login, not one per log line
-    scan_options = ScanOptions(year=options.year, tz=options.tz, list_unknown=options.list_unknown)
-    parts = plan_parts(paths, scan_options, options.jobs)
-    if parts is None:
-        stats = scan_logs(paths, default_parsers(), pairer, scan_options, progress=hook)
-        pairer.flush()
-    else:  # one large file: its later parts are read by worker processes, then merged in order
-        make_part = functools.partial(ReportPart, copy.deepcopy(resolver), options.thresholds)
-        stats, later, joined = scan_parts(parts, default_parsers(), pairer, make_part,
-                                          scan_options, progress=hook)
-        pairer.flush()
-        for part in later:
-            assert isinstance(part, ActivityCollector)
-            collector.merge(part)
-        for event in joined:  # messages cut by a part's border, joined again
-            collector.add(event)
+    # the inputs' digests are taken by a thread while the logs are read (hashlib lets go of the
+    # GIL on large buffers); a file the scan cannot open is reported by the scan, not here
+    with ThreadPoolExecutor(1) as hasher:
+        digests = {str(p): hasher.submit(file_input, Path(p), "log") for p in paths}
+        stats = _scan_into(collector, paths, options, resolver, hook)
+        inputs = [digests[p].result() if p in digests else file_input(Path(p), "log")
+                  for p in stats.files]
     if collector.untallied_names:
         stats.skipped.append(Skipped(
             source="logs", where="identities",
             reason=f"failed logins on more than {MAX_FAILURE_ONLY_IDENTITIES} login names: the "
                    "rest are counted per client address only", count=collector.untallied_names))
-    inputs = [file_input(Path(p), "log") for p in stats.files]
     evidence = LogEvidence(
         activity=tuple(collector.activity()),
         ips=collector.ips,
@@ -124,6 +110,34 @@ def _read_logs(
     part = _LogsPart(evidence, stats, inputs, counts)
     _add_countries(part, options)
     return part
+
+
+def _scan_into(collector: ActivityCollector, paths: Sequence[Path], options: LogOptions,
+               resolver: IdentityResolver, hook: Callable[[int, int], None] | None
+               ) -> LogScanStats:
+    """Scan ``paths`` with the default parsers into ``collector`` (see :func:`_read_logs`)."""
+    from authaudit.correlate.parallel import ReportPart
+    from authaudit.logs.parallel import plan_parts, scan_parts
+    from authaudit.logs.parsers import default_parsers
+
+    pairer = FailurePairer(collector.add)  # one count per failed login, not one per log line
+    scan_options = ScanOptions(year=options.year, tz=options.tz, list_unknown=options.list_unknown)
+    parts = plan_parts(paths, scan_options, options.jobs)
+    if parts is None:
+        stats = scan_logs(paths, default_parsers(), pairer, scan_options, progress=hook)
+        pairer.flush()
+        return stats
+    # one large file: its later parts are read by worker processes, then merged in order
+    make_part = functools.partial(ReportPart, copy.deepcopy(resolver), options.thresholds)
+    stats, later, joined = scan_parts(parts, default_parsers(), pairer, make_part, scan_options,
+                                      progress=hook)
+    pairer.flush()
+    for part in later:
+        assert isinstance(part, ActivityCollector)
+        collector.merge(part)
+    for event in joined:  # messages cut by a part's border, joined again
+        collector.add(event)
+    return stats
 
 
 def _add_countries(part: _LogsPart, options: LogOptions) -> None:

@@ -11,19 +11,19 @@ threads (a progress bar), and forking a threaded process can deadlock.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from authaudit.gcpause import gc_paused
 from authaudit.pcap.decode import CaptureResult, DecodeOptions, decode_shard
 
 __all__ = ["decode_sharded"]
 
 
 def _worker(path: str, options: DecodeOptions, index: int, count: int) -> CaptureResult:
-    gc.disable()  # see decode_capture
-    return decode_shard(path, options, None, (index, count))
+    with gc_paused():
+        return decode_shard(path, options, None, (index, count))
 
 
 def decode_sharded(
@@ -37,13 +37,8 @@ def decode_sharded(
         futures: list[Future[CaptureResult]] = [
             pool.submit(_worker, path, options, i, count) for i in range(1, count)
         ]
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             merged = decode_shard(path, options, progress, (0, count))
-        finally:
-            if was_enabled:
-                gc.enable()
         results = [f.result() for f in futures]  # re-raises a worker's CaptureError
     for extra in results:
         merged.attempts.extend(extra.attempts)
