@@ -201,12 +201,19 @@ class ActivityCollector:
                 continue
             account = join.delivered(message.sender, delivery.recipient, delivery.status,
                                      message.time)
-            tally = self.identities.get(account) if account is not None else None
-            if tally is not None and tally.statuses["accepted"] > 0:
-                tally.statuses["accepted"] -= 1
-                tally.statuses[delivery.status] += 1
-                if len(tally.relay_evidence) < EVIDENCE and message.lines:
-                    tally.relay_evidence.append(_cite(message))
+            tally = self._paired_outcome(account, delivery.status) if account else None
+            if tally is not None and len(tally.relay_evidence) < EVIDENCE and message.lines:
+                tally.relay_evidence.append(_cite(message))
+
+    def _paired_outcome(self, account: str, status: str) -> IdentityTally | None:
+        """One of ``account``'s ``accepted`` recipients turns out to be ``status``; the account's
+        tally when it was changed."""
+        tally = self.identities.get(account)
+        if tally is None or tally.statuses["accepted"] <= 0:
+            return None
+        tally.statuses["accepted"] -= 1
+        tally.statuses[status] += 1
+        return tally
 
     def _auth_message(self, message: RelayedMessage) -> None:
         assert message.user is not None
@@ -309,6 +316,8 @@ class ActivityCollector:
             if mine_local is None:
                 mine_local = self.local[key] = LocalTally(daemon=local.daemon)
             mine_local.merge(local, learned)
+        for account, status in self.queue_join.absorb(later.queue_join):
+            self._paired_outcome(account, status)
         self.logins += later.logins
         self.failures += later.failures
         self.messages += later.messages

@@ -11,7 +11,8 @@ account's recipients get their real outcome (sent, deferred, bounced) instead of
 Either side may reach the collector first (a session's recipients are given out when the
 session has been idle for a minute; a message at its ``end msg``), so each side waits for the
 other in a bounded index. A pair is made only within :data:`WINDOW` of log time, and each
-(sender, recipient) pairs once.
+(sender, recipient) pairs once. When a large log is read in parts, :meth:`QueueJoin.absorb`
+pairs what waits at the end of the parts before a border with what waits in the part after it.
 """
 
 from __future__ import annotations
@@ -69,3 +70,34 @@ class QueueJoin:
         """qmail-send's outcome for (``sender``, ``rcpt``): the account whose session accepted it
         when that is already known (then paired), else None (the outcome waits)."""
         return self._meet(self._accepted, self._delivered, sender, rcpt, status, time)
+
+    def absorb(self, later: QueueJoin) -> list[tuple[str, str]]:
+        """Take over the waiting sides of ``later``, the join of the next part of the same log:
+        (account, status) for each pair made across the border, then what is still unpaired
+        waits here, ``later``'s entries as the newest."""
+        made: list[tuple[str, str]] = []
+        delivered = self._across(later._delivered, self._accepted, made, theirs_are_statuses=True)
+        accepted = self._across(later._accepted, self._delivered, made, theirs_are_statuses=False)
+        self.paired += later.paired + len(made)
+        for mine, theirs in ((self._delivered, delivered), (self._accepted, accepted)):
+            for envelope, value in theirs.items():
+                mine.pop(envelope, None)
+                mine[envelope] = value
+            while len(mine) > MAX_WAITING:
+                del mine[next(iter(mine))]
+        return made
+
+    def _across(self, theirs: dict[Envelope, tuple[str, datetime | None]],
+                mine: dict[Envelope, tuple[str, datetime | None]], made: list[tuple[str, str]],
+                *, theirs_are_statuses: bool) -> dict[Envelope, tuple[str, datetime | None]]:
+        """Pair ``theirs`` (one side of the later part) with ``mine`` (the other side here),
+        appending (account, status) to ``made``; returns the entries of ``theirs`` left over."""
+        left: dict[Envelope, tuple[str, datetime | None]] = {}
+        for envelope, (value, time) in theirs.items():
+            other = mine.get(envelope)
+            if other is not None and _close(other[1], time):
+                del mine[envelope]
+                made.append((other[0], value) if theirs_are_statuses else (value, other[0]))
+            else:
+                left[envelope] = (value, time)
+        return left

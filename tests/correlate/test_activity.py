@@ -140,3 +140,29 @@ def test_failure_only_login_names_beyond_the_cap_are_counted_per_address(
     assert c.untallied_names == 7
     assert c.ips["203.0.113.8"].failures == 10
     assert len(c.ips["203.0.113.8"].failed_accounts) == 10
+
+
+def test_qmail_outcomes_pair_across_a_part_border() -> None:
+    """A session in one part, qmail-send's results in the next: the merge pairs them as one
+    sequential read does."""
+    session = message("test@victim.org", "82.128.32.42", 0, ["a@msn.com", "b@msn.com",
+                      "c@msn.com"], status="accepted", sender="x@victim.org")
+    results = [
+        message(None, None, 1, ["a@msn.com"], status="bounced", sender="x@victim.org",
+                via=RelayVia.QUEUED, uid=7791),
+        message(None, None, 2, ["b@msn.com"], status="deferred", sender="x@victim.org",
+                via=RelayVia.QUEUED, uid=7791),
+    ]
+    whole = collector("test@victim.org")
+    for event in (session, *results):
+        whole.add(event)
+    first = collector("test@victim.org")
+    first.add(session)
+    later = ActivityCollector(IdentityResolver(["test@victim.org"]), later_part=True)
+    for event in results:
+        later.add(event)
+    first.merge(later)
+    for read in (whole, first):
+        (activity,) = read.activity()
+        assert (activity.recipients, activity.deferred, activity.bounced) == (3, 1, 1)
+        assert read.queue_join.paired == 2

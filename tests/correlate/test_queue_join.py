@@ -54,3 +54,39 @@ def test_indexes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         join.accepted("test@victim.org", "x@victim.org", f"r{n}@msn.com", T0)
     assert join.delivered("x@victim.org", "r0@msn.com", "sent", T0) is None  # evicted
     assert join.delivered("x@victim.org", "r4@msn.com", "sent", T0) == "test@victim.org"
+
+
+def test_absorb_pairs_across_a_part_border_both_ways() -> None:
+    before, after = QueueJoin(), QueueJoin()
+    before.accepted("test@victim.org", "x@victim.org", "a@msn.com", T0)  # delivered after
+    before.delivered("x@victim.org", "b@msn.com", "deferred", T0)  # accepted after
+    before.accepted("test@victim.org", "x@victim.org", "c@msn.com", T0)  # never delivered
+    assert after.delivered("x@victim.org", "A@msn.com", "bounced", T0 + timedelta(minutes=1)) \
+        is None
+    assert after.accepted("other@victim.org", "x@victim.org", "b@msn.com", T0) is None
+    assert after.delivered("y@victim.org", "d@msn.com", "sent", T0) is None  # nobody's
+    assert after.accepted("test@victim.org", "x@victim.org", "e@msn.com", T0) is None
+    assert after.delivered("x@victim.org", "e@msn.com", "sent", T0) == "test@victim.org"
+
+    made = before.absorb(after)
+
+    assert sorted(made) == [("other@victim.org", "deferred"), ("test@victim.org", "bounced")]
+    assert before.paired == 3  # one inside the later part, two across the border
+    # what is left still waits, here: the later part's delivery and this part's recipient
+    assert before.accepted("z@victim.org", "y@victim.org", "d@msn.com", T0) == "sent"
+    assert before.delivered("x@victim.org", "c@msn.com", "sent", T0) == "test@victim.org"
+
+
+def test_absorb_respects_the_window_and_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    before, after = QueueJoin(), QueueJoin()
+    before.accepted("test@victim.org", "x@victim.org", "a@msn.com", T0)
+    after.delivered("x@victim.org", "a@msn.com", "sent", T0 + WINDOW + timedelta(seconds=1))
+    assert before.absorb(after) == []
+    monkeypatch.setattr(queue_join, "MAX_WAITING", 2)
+    before, after = QueueJoin(), QueueJoin()
+    before.accepted("test@victim.org", "x@victim.org", "r0@msn.com", T0)
+    for n in (1, 2):
+        after.accepted("test@victim.org", "x@victim.org", f"r{n}@msn.com", T0)
+    assert before.absorb(after) == []
+    assert before.delivered("x@victim.org", "r0@msn.com", "sent", T0) is None  # oldest went
+    assert before.delivered("x@victim.org", "r2@msn.com", "sent", T0) == "test@victim.org"
