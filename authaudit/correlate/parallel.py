@@ -10,8 +10,8 @@ foreign recipients in domains an earlier part showed to be local are replayed or
 exactly by the merge, and Postfix messages whose lines straddle a border are joined again from
 their pieces (:mod:`authaudit.logs.postfix_parts`); qmail-send results and AUTH session
 recipients still waiting for each other at a border are paired across it
-(:meth:`~authaudit.correlate.queue_join.QueueJoin.absorb`). What can still differ from one sequential
-read, near each border only:
+(:meth:`~authaudit.correlate.queue_join.QueueJoin.absorb`). What can still differ from one
+sequential read, near each border only:
 
 * a joined message is tallied after all parts, not where it ended: which of an identity's first
   four messages are cited as evidence, and the order of equally frequent senders, may differ;
