@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from authaudit.gcpause import gc_paused
 from authaudit.pcap.decode import CaptureResult, DecodeOptions, decode_shard
@@ -30,16 +31,28 @@ def decode_sharded(
     path: str, options: DecodeOptions, *, progress: Callable[[int, int], None] | None = None
 ) -> CaptureResult:
     """The same result as :func:`~authaudit.pcap.decode.decode_capture`, using ``options.jobs``
-    processes (this one and ``jobs - 1`` workers)."""
+    processes (this one and ``jobs - 1`` workers). Where no worker can be started (no
+    ``/dev/shm``, a process limit) the whole capture is decoded here; a shard whose worker died
+    (killed, out of memory) is decoded here afterwards."""
     count = options.jobs
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count - 1, mp_context=ctx) as pool:
-        futures: list[Future[CaptureResult]] = [
-            pool.submit(_worker, path, options, i, count) for i in range(1, count)
+    try:
+        pool = ProcessPoolExecutor(count - 1, mp_context=ctx)
+    except (OSError, NotImplementedError):
+        return _decode_here(path, options, progress, (0, 1))
+    with pool:
+        try:
+            futures: list[Future[CaptureResult]] = [
+                pool.submit(_worker, path, options, i, count) for i in range(1, count)
+            ]
+        except (OSError, BrokenProcessPool):
+            pool.shutdown(wait=False, cancel_futures=True)
+            return _decode_here(path, options, progress, (0, 1))
+        merged = _decode_here(path, options, progress, (0, count))
+        results = [
+            _result(future, path, options, (index, count))
+            for index, future in enumerate(futures, 1)
         ]
-        with gc_paused():
-            merged = decode_shard(path, options, progress, (0, count))
-        results = [f.result() for f in futures]  # re-raises a worker's CaptureError
     for extra in results:
         merged.attempts.extend(extra.attempts)
         merged.tls_sessions.extend(extra.tls_sessions)
@@ -48,3 +61,23 @@ def decode_sharded(
     merged.attempts.sort(key=lambda a: (a.time, a.flow.client_port))
     merged.tls_sessions.sort(key=lambda t: (t.time, t.flow.client_port))
     return merged
+
+
+def _decode_here(
+    path: str,
+    options: DecodeOptions,
+    progress: Callable[[int, int], None] | None,
+    shard: tuple[int, int],
+) -> CaptureResult:
+    with gc_paused():
+        return decode_shard(path, options, progress, shard)
+
+
+def _result(
+    future: Future[CaptureResult], path: str, options: DecodeOptions, shard: tuple[int, int]
+) -> CaptureResult:
+    """A worker's result; re-raises its CaptureError; decodes its shard here if it died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return _decode_here(path, options, None, shard)

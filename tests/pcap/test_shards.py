@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from authaudit.errors import CaptureError
-from authaudit.pcap.decode import CaptureResult, DecodeOptions, decode_capture
+from authaudit.pcap import shards
+from authaudit.pcap.decode import CaptureResult, DecodeOptions, decode_capture, decode_shard
 from tests.conftest import PUBLIC
 
 FILES = [
@@ -54,3 +60,39 @@ def test_unreadable_capture_raises_from_a_worker(tmp_path: Path) -> None:
     bad.write_bytes(b"not a capture")
     with pytest.raises(CaptureError, match="not a pcap or pcapng file"):
         decode_capture(str(bad), DecodeOptions(jobs=2, shard_min_bytes=0))
+
+
+def test_without_a_process_pool_the_capture_is_decoded_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_pool(*_args: object, **_kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # what a missing /dev/shm gives
+
+    monkeypatch.setattr(shards, "ProcessPoolExecutor", no_pool)
+    path = str(PUBLIC / FILES[0])
+    one = decode_capture(path, DecodeOptions())
+    two = decode_capture(path, DecodeOptions(jobs=2, shard_min_bytes=0))
+    assert _view(two) == _view(one)
+
+
+def test_a_killed_worker_s_shard_is_decoded_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int]] = []
+
+    def kill_workers_first(*args: Any) -> CaptureResult:
+        calls.append(args[3])
+        if len(calls) == 1:  # shard 0, here: kill the workers before they can answer
+            deadline = time.monotonic() + 30
+            while not multiprocessing.active_children() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            children = multiprocessing.active_children()
+            assert children
+            for child in children:
+                os.kill(child.pid or 0, signal.SIGKILL)
+        return decode_shard(*args)
+
+    monkeypatch.setattr(shards, "decode_shard", kill_workers_first)
+    path = str(PUBLIC / FILES[0])
+    one = decode_capture(path, DecodeOptions())
+    two = decode_capture(path, DecodeOptions(jobs=3, shard_min_bytes=0))
+    assert _view(two) == _view(one)
+    assert calls == [(0, 3), (1, 3), (2, 3)]  # the dead workers' shards were decoded here
