@@ -39,13 +39,13 @@ Nothing is ever written to a store.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from authaudit.cpus import usable_cpus
 from authaudit.guess_worker import GuessContext, estimate_seconds, guess_one
 from authaudit.model import Account, AccountResult
 
@@ -54,7 +54,6 @@ __all__ = [
     "DEFAULT_WORDLIST_FLOOR",
     "GuessOptions",
     "GuessProgress",
-    "default_jobs",
     "guess_accounts",
 ]
 
@@ -87,14 +86,6 @@ class GuessOptions:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     """Clock for the year suffixes of the variants."""
     pool_min_seconds: float = POOL_MIN_SECONDS
-
-
-def default_jobs() -> int:
-    """CPUs this process may run on (affinity and cgroup-unaware ``cpu_count`` fallback)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def _context(options: GuessOptions) -> GuessContext:
@@ -172,7 +163,7 @@ def guess_accounts(
     items = list(accounts)
     total = len(items)
     ctx = _context(options)
-    jobs = options.jobs if options.jobs is not None else default_jobs()
+    jobs = options.jobs if options.jobs is not None else usable_cpus()
     estimates = [estimate_seconds(a, ctx) for a in items]
     heavy = [i for i, seconds in enumerate(estimates) if seconds > 0]
     pooled = jobs > 1 and len(heavy) > 1 and sum(estimates) >= options.pool_min_seconds

@@ -53,7 +53,8 @@ if str(_ROOT) not in sys.path:
 
 from authaudit.accounts.dovecot import DovecotPasswdSource  # noqa: E402
 from authaudit.accounts.schemes import identify, make_verifier  # noqa: E402
-from authaudit.guess import GuessOptions, default_jobs, guess_accounts  # noqa: E402
+from authaudit.cpus import usable_cpus  # noqa: E402
+from authaudit.guess import GuessOptions, guess_accounts  # noqa: E402
 from authaudit.model import Account, FoundBy  # noqa: E402
 from authaudit.redact import Secret, SecretKind  # noqa: E402
 from authaudit.wordlists import bundled_wordlists, load_wordlists  # noqa: E402
@@ -352,7 +353,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> Report:
     words = load_wordlists(bundled_wordlists())[: args.words]
     words_file = workdir / "words.lst"
     words_file.write_text("\n".join(words) + "\n")
-    jobs = args.jobs or default_jobs()
+    jobs = args.jobs or usable_cpus()
     if args.scaling_accounts < 0:
         args.scaling_accounts = 4 * jobs
     report = Report(jobs=jobs, words=len(words), accounts=len(planted))

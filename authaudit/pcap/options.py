@@ -3,8 +3,9 @@ the library entry point can name them without importing the capture readers (sca
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from authaudit.cpus import usable_cpus
 
 __all__ = ["MAX_DEFAULT_JOBS", "DecodeOptions", "default_decode_jobs"]
 
@@ -16,11 +17,7 @@ reads the whole file, so more than a few add reading more than they take off dec
 def default_decode_jobs() -> int:
     """Processes for decoding a large capture: the CPUs this process may use, at most
     :data:`MAX_DEFAULT_JOBS`."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_DEFAULT_JOBS))
+    return min(usable_cpus(), MAX_DEFAULT_JOBS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
