@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+from authaudit.gcpause import gc_paused
 from authaudit.logs.interface import LogEvent
 from authaudit.logs.merge import LogRecord
 from authaudit.logs.routing import Route, Router, family
@@ -197,7 +198,8 @@ class FileScan:
 
     def run_blocks(self, blocks: Iterable[str], progress: Progress | None = None) -> None:
         """Read decoded ``blocks`` of text that each end at a line end (or the file's end)."""
-        self.run(self._pieces(blocks), progress)
+        with gc_paused():  # see gcpause.py: the loop makes no reference cycles
+            self.run(self._pieces(blocks), progress)
 
     @staticmethod
     def _pieces(blocks: Iterable[str]) -> Iterator[str]:

@@ -35,7 +35,6 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from authaudit.gcpause import gc_paused
 from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, EventSink, FileScan, Progress
 from authaudit.logs.interface import LogEvent, LogParser
 from authaudit.logs.openers import LogFile, line_start_after, sniff_compression
@@ -237,8 +236,7 @@ def _read_part(part: FilePart, parsers: Sequence[LogParser], sink: EventSink,
                     lineno=lineno, unknown=stats.unknown, samples=stats.unknown_samples)
     log = LogFile(part.path, span=(part.start, part.end))
     try:
-        with gc_paused():
-            scan.run_blocks(log.text_blocks(), progress)
+        scan.run_blocks(log.text_blocks(), progress)
     finally:
         log.close()
     for parser in parsers:

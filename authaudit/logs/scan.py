@@ -24,7 +24,6 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from authaudit.errors import SourceError
-from authaudit.gcpause import gc_paused
 from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, FileScan, is_quiet
 from authaudit.logs.interface import SECRET_MARK, LogEvent, LogParser
 from authaudit.logs.merge import LogRecord, LogSource, merge_sources, rotation_order
@@ -187,8 +186,7 @@ def _scan_file(source: LogSource, router: Router, stats: LogScanStats, sink: Eve
     scan = FileScan(source.path, router, sink, inference=inference, tz=source.tz,
                     program=source.program, unknown=stats.unknown, samples=stats.unknown_samples)
     try:
-        with gc_paused():
-            scan.run_blocks(log.text_blocks(), progress)
+        scan.run_blocks(log.text_blocks(), progress)
     finally:
         log.close()
         source.skipped.extend(log.skipped)

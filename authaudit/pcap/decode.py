@@ -335,8 +335,7 @@ def decode_capture(
         from authaudit.pcap.shards import decode_sharded
 
         return decode_sharded(path, options, progress=progress)
-    with gc_paused():
-        return decode_shard(path, options, progress)
+    return decode_shard(path, options, progress)
 
 
 def _size(path: str) -> int:
@@ -356,7 +355,7 @@ def decode_shard(
 
     Only shard 0 counts packets and reports packet-level damage, so that the shards' results add
     up to the single-process result."""
-    index, count = shard
+    index = shard[0]
     dec = _Decoder(path, options)
     stats = dec.result.stats
     not_tcp: Counter[str] = Counter()
@@ -365,7 +364,7 @@ def decode_shard(
     reassembler = dec.reassembler  # methods are not bound to locals: compiled, a direct call
     segs = 0
     last_ts = 0.0
-    with reader:
+    with reader, gc_paused():  # see gcpause.py: the loop makes no reference cycles
         # another shard's connections are left out before their segments are built; the XOR of
         # the ports is the same in both directions
         for seg in segments(reader, not_tcp, shard):
@@ -385,15 +384,13 @@ def decode_shard(
         return dec.result
     packets = segs + sum(not_tcp.values())
     stats["packets"] = packets
-    for reason, count in sorted(not_tcp.items()):
+    for reason, n in sorted(not_tcp.items()):
         if reason == OTHER_SHARD:
             continue
         if reason.startswith(_DAMAGE) or reason == TRUNCATED_IP:
-            dec.result.skipped.append(
-                Skipped(source=path, where="packets", reason=reason, count=count)
-            )
+            dec.result.skipped.append(Skipped(source=path, where="packets", reason=reason, count=n))
         else:
-            stats["ignored_packets"] += count
+            stats["ignored_packets"] += n
     dec.result.skipped.extend(reader.skipped)
     dec.result.attempts.sort(key=lambda a: a.time)
     dec.result.tls_sessions.sort(key=lambda t: t.time)

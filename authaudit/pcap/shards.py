@@ -16,15 +16,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from authaudit.gcpause import gc_paused
 from authaudit.pcap.decode import CaptureResult, DecodeOptions, decode_shard
 
 __all__ = ["decode_sharded"]
 
 
 def _worker(path: str, options: DecodeOptions, index: int, count: int) -> CaptureResult:
-    with gc_paused():
-        return decode_shard(path, options, None, (index, count))
+    return decode_shard(path, options, None, (index, count))
 
 
 def decode_sharded(
@@ -39,7 +37,7 @@ def decode_sharded(
     try:
         pool = ProcessPoolExecutor(count - 1, mp_context=ctx)
     except (OSError, NotImplementedError):
-        return _decode_here(path, options, progress, (0, 1))
+        return decode_shard(path, options, progress)
     with pool:
         try:
             futures: list[Future[CaptureResult]] = [
@@ -47,8 +45,8 @@ def decode_sharded(
             ]
         except (OSError, BrokenProcessPool):
             pool.shutdown(wait=False, cancel_futures=True)
-            return _decode_here(path, options, progress, (0, 1))
-        merged = _decode_here(path, options, progress, (0, count))
+            return decode_shard(path, options, progress)
+        merged = decode_shard(path, options, progress, (0, count))
         results = [
             _result(future, path, options, (index, count))
             for index, future in enumerate(futures, 1)
@@ -63,16 +61,6 @@ def decode_sharded(
     return merged
 
 
-def _decode_here(
-    path: str,
-    options: DecodeOptions,
-    progress: Callable[[int, int], None] | None,
-    shard: tuple[int, int],
-) -> CaptureResult:
-    with gc_paused():
-        return decode_shard(path, options, progress, shard)
-
-
 def _result(
     future: Future[CaptureResult], path: str, options: DecodeOptions, shard: tuple[int, int]
 ) -> CaptureResult:
@@ -80,4 +68,4 @@ def _result(
     try:
         return future.result()
     except BrokenProcessPool:
-        return _decode_here(path, options, None, shard)
+        return decode_shard(path, options, None, shard)
