@@ -85,7 +85,7 @@ def _read_logs(
     # GIL on large buffers); a file the scan cannot open is reported by the scan, not here
     with ThreadPoolExecutor(1) as hasher:
         digests = {str(p): hasher.submit(file_input, Path(p), "log") for p in paths}
-        stats = _scan_into(collector, paths, options, resolver, hook)
+        stats = _scan_into(collector, paths, options, hook)
         inputs = [digests[p].result() if p in digests else file_input(Path(p), "log")
                   for p in stats.files]
     if collector.untallied_names:
@@ -113,8 +113,7 @@ def _read_logs(
 
 
 def _scan_into(collector: ActivityCollector, paths: Sequence[Path], options: LogOptions,
-               resolver: IdentityResolver, hook: Callable[[int, int], None] | None
-               ) -> LogScanStats:
+               hook: Callable[[int, int], None] | None) -> LogScanStats:
     """Scan ``paths`` with the default parsers into ``collector`` (see :func:`_read_logs`)."""
     from authaudit.correlate.parallel import ReportPart
     from authaudit.logs.parallel import plan_parts, scan_parts
@@ -128,7 +127,8 @@ def _scan_into(collector: ActivityCollector, paths: Sequence[Path], options: Log
         pairer.flush()
         return stats
     # one large file: its later parts are read by worker processes, then merged in order
-    make_part = functools.partial(ReportPart, copy.deepcopy(resolver), options.thresholds)
+    make_part = functools.partial(ReportPart, copy.deepcopy(collector.resolver),
+                                  options.thresholds)
     stats, later, joined = scan_parts(parts, default_parsers(), pairer, make_part, scan_options,
                                       progress=hook)
     pairer.flush()
