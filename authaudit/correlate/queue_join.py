@@ -75,9 +75,10 @@ class QueueJoin:
         """Take over the waiting sides of ``later``, the join of the next part of the same log:
         (account, status) for each pair made across the border, then what is still unpaired
         waits here, ``later``'s entries as the newest."""
-        made: list[tuple[str, str]] = []
-        delivered = self._across(later._delivered, self._accepted, made, theirs_are_statuses=True)
-        accepted = self._across(later._accepted, self._delivered, made, theirs_are_statuses=False)
+        statuses, delivered = _across(later._delivered, self._accepted)
+        accounts, accepted = _across(later._accepted, self._delivered)
+        made = [(account, status) for status, account in statuses]
+        made += accounts
         self.paired += later.paired + len(made)
         for mine, theirs in ((self._delivered, delivered), (self._accepted, accepted)):
             for envelope, value in theirs.items():
@@ -87,17 +88,20 @@ class QueueJoin:
                 del mine[next(iter(mine))]
         return made
 
-    def _across(self, theirs: dict[Envelope, tuple[str, datetime | None]],
-                mine: dict[Envelope, tuple[str, datetime | None]], made: list[tuple[str, str]],
-                *, theirs_are_statuses: bool) -> dict[Envelope, tuple[str, datetime | None]]:
-        """Pair ``theirs`` (one side of the later part) with ``mine`` (the other side here),
-        appending (account, status) to ``made``; returns the entries of ``theirs`` left over."""
-        left: dict[Envelope, tuple[str, datetime | None]] = {}
-        for envelope, (value, time) in theirs.items():
-            other = mine.get(envelope)
-            if other is not None and _close(other[1], time):
-                del mine[envelope]
-                made.append((other[0], value) if theirs_are_statuses else (value, other[0]))
-            else:
-                left[envelope] = (value, time)
-        return left
+
+def _across(theirs: dict[Envelope, tuple[str, datetime | None]],
+            mine: dict[Envelope, tuple[str, datetime | None]],
+            ) -> tuple[list[tuple[str, str]], dict[Envelope, tuple[str, datetime | None]]]:
+    """Pair the entries of ``theirs`` (one side of a later part) with ``mine`` (the other side,
+    here; a paired entry leaves it): (their value, my value) per pair, and what is left of
+    ``theirs``."""
+    pairs: list[tuple[str, str]] = []
+    left: dict[Envelope, tuple[str, datetime | None]] = {}
+    for envelope, (value, time) in theirs.items():
+        other = mine.get(envelope)
+        if other is not None and _close(other[1], time):
+            del mine[envelope]
+            pairs.append((value, other[0]))
+        else:
+            left[envelope] = (value, time)
+    return pairs, left
