@@ -39,7 +39,7 @@ from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, EventSink, FileScan, Pr
 from authaudit.logs.interface import LogEvent, LogParser
 from authaudit.logs.openers import LogFile, line_start_after, sniff_compression
 from authaudit.logs.routing import Router
-from authaudit.logs.scan import LogScanStats, ScanOptions, finish_stats
+from authaudit.logs.scan import LogScanStats, ScanOptions, end_of_input, finish_stats
 from authaudit.logs.syslog import parse_line
 from authaudit.logs.timestamps import MONTHS, YearInference
 from authaudit.model import Skipped
@@ -239,13 +239,7 @@ def _read_part(part: FilePart, parsers: Sequence[LogParser], sink: EventSink,
         scan.run_blocks(log.text_blocks(), progress)
     finally:
         log.close()
-    for parser in parsers:
-        for event in parser.flush():
-            stats.events += 1
-            sink(event)
-    recognised, unclaimed = router.harvest()
-    stats.by_parser.update(recognised)
-    stats.unclaimed.update(unclaimed)
+    end_of_input(router, parsers, stats, sink)
     stats.lines = scan.lines
     stats.events += scan.events
     stats.first, stats.last = scan.first, scan.last

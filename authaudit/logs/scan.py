@@ -32,7 +32,7 @@ from authaudit.logs.routing import Router, family
 from authaudit.logs.timestamps import YearInference
 from authaudit.model import Skipped
 
-__all__ = ["LogScanStats", "ScanOptions", "finish_stats", "scan_logs"]
+__all__ = ["LogScanStats", "ScanOptions", "end_of_input", "finish_stats", "scan_logs"]
 
 EventSink = Callable[[LogEvent], None]
 Progress = Callable[[int, int], None]
@@ -110,13 +110,8 @@ def scan_logs(
         _scan_file(sources[0], router, stats, sink, progress)
     else:
         _loop(merge_sources(_opened(sources, stats)), router, stats, sink, progress)
-    recognised, unclaimed = router.harvest()
-    stats.by_parser.update(recognised)
-    stats.unclaimed.update(unclaimed)
+    end_of_input(router, parsers, stats, sink)
     for parser in parsers:
-        for event in parser.flush():
-            stats.events += 1
-            sink(event)
         stats.skipped.extend(parser.skipped())
     for source in sources:
         stats.skipped.extend(source.skipped)
@@ -124,6 +119,20 @@ def scan_logs(
             stats.years[source.path] = f"{source.inference.year} ({source.inference.source})"
     finish_stats(stats, opts)
     return stats
+
+
+def end_of_input(router: Router, parsers: Sequence[LogParser], stats: LogScanStats,
+                 sink: EventSink) -> None:
+    """What every read does after its last line: the parsers give out what they still hold (to
+    ``sink``, counted in ``stats.events``), and the router's per-parser counts go into
+    ``stats``."""
+    for parser in parsers:
+        for event in parser.flush():
+            stats.events += 1
+            sink(event)
+    recognised, unclaimed = router.harvest()
+    stats.by_parser.update(recognised)
+    stats.unclaimed.update(unclaimed)
 
 
 _SECRETS = re.compile(

@@ -23,7 +23,7 @@ from authaudit.logs.interface import LogEvent, LogParser
 from authaudit.logs.merge import LogSource
 from authaudit.logs.parsers import default_parsers
 from authaudit.logs.routing import Router
-from authaudit.logs.scan import LogScanStats, ScanOptions, _loop, scan_logs
+from authaudit.logs.scan import LogScanStats, ScanOptions, _loop, end_of_input, scan_logs
 from authaudit.model import Skipped
 from tests.logs.samples import SHARED, needs_shared
 
@@ -38,13 +38,8 @@ def _reference(path: Path, parsers: Sequence[LogParser], options: ScanOptions,
     router = Router(parsers)
     source = LogSource(str(path), year=options.year, tz=options.tz)
     _loop(iter(source), router, stats, events.append, None)
-    recognised, unclaimed = router.harvest()
-    stats.by_parser.update(recognised)
-    stats.unclaimed.update(unclaimed)
+    end_of_input(router, parsers, stats, events.append)
     for parser in parsers:
-        for event in parser.flush():
-            stats.events += 1
-            events.append(event)
         stats.skipped.extend(parser.skipped())
     stats.skipped.extend(source.skipped)
     return events, stats, source.unparsed
