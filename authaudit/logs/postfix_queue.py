@@ -237,36 +237,27 @@ class QueueState:
             message = Message(key=key, source=record.source, lineno=record.lineno,
                               time=record.time, via=via, user=user, uid=uid,
                               client_ip=client_ip, sender=sender)
-        qfile = QueueFile(key, message, record.time or self.now)
-        message.files.append(qfile)
-        self._files[key] = qfile
-        self._pending[key] = qfile
+        return self._open(QueueFile(key, message, record.time or self.now))
+
+    def _open(self, qfile: QueueFile) -> QueueFile:
+        """Add a new queue file of its message, waiting for the queue manager (the oldest open
+        file is given out beyond ``max_open``)."""
+        qfile.message.files.append(qfile)
+        self._files[qfile.key] = qfile
+        self._pending[qfile.key] = qfile
         if len(self._files) > self._max_open:
             self._evict()
         return qfile
 
-    def partial(self, key: Key, record: LogRecord) -> QueueFile:
-        """The open queue file with this key, or a new message whose start the log lacks."""
-        qfile = self._files.get(key)
-        if qfile is None:
-            qfile = self.start(key, record, RelayVia.QUEUED)
-            qfile.message.started = False
-        qfile.expected = False
-        return qfile
-
     def queued(self, key: Key, record: LogRecord) -> QueueFile:
-        """:meth:`partial` and :meth:`mark_queued` in one: a line of the queue manager or a
-        delivery agent."""
+        """The open queue file with this key (or a new message whose start the log lacks), as
+        :meth:`mark_queued` leaves it: a line of the queue manager or a delivery agent."""
         qfile = self._files.get(key)
         if qfile is None:
             qfile = self.start(key, record, RelayVia.QUEUED)
             qfile.message.started = False
         qfile.expected = False
-        if not qfile.queued:
-            qfile.queued = True
-            qfile.since = self.now
-            self._pending.pop(key, None)
-            self._queued[key] = qfile
+        self.mark_queued(qfile)
         return qfile
 
     def mark_queued(self, qfile: QueueFile) -> None:
@@ -311,7 +302,7 @@ class QueueState:
             if held is None:
                 if not _loopback(relay_ip):
                     return False
-                self._expect(key, parent)
+                self._open(QueueFile(key, parent, self.now, expected=True))
                 return True
             child = held[1]
         if child.key != key or child.via not in _CLAIMABLE:
@@ -324,13 +315,6 @@ class QueueState:
         self._merge(child, parent)
         return True
 
-    def _expect(self, key: Key, parent: Message) -> None:
-        qfile = QueueFile(key, parent, self.now, expected=True)
-        parent.files.append(qfile)
-        self._files[key] = qfile
-        self._pending[key] = qfile
-        if len(self._files) > self._max_open:
-            self._evict()
 
     @staticmethod
     def _merge(child: Message, parent: Message) -> None:
