@@ -14,12 +14,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from authaudit.logs.interface import EVIDENCE_LINES
 from authaudit.model import Delivery, RelayedMessage, RelayVia, Skipped
 
-__all__ = ["FINAL_STATUSES", "MAX_LINES", "OpenMessage", "OpenMessages"]
-
-MAX_LINES = 5
-"""Evidence lines kept per message (the submission line first)."""
+__all__ = ["FINAL_STATUSES", "OpenMessage", "OpenMessages"]
 
 FINAL_STATUSES = frozenset({"sent", "bounced", "expired", "rejected"})
 """Delivery statuses after which the MTA will not try that recipient again."""
@@ -50,7 +48,7 @@ class OpenMessage:
 
     def add_line(self, line: str) -> None:
         """Keep ``line`` as evidence if there is room."""
-        if len(self.lines) < MAX_LINES:
+        if len(self.lines) < EVIDENCE_LINES:
             self.lines.append(line)
 
     def deliver(self, recipient: str, status: str, time: datetime | None, relay: str = "") -> None:

@@ -34,10 +34,12 @@ from authaudit.logs.exim_fields import (
 )
 from authaudit.logs.interface import (
     DEFAULT_EXPIRE,
+    EVIDENCE_LINES,
     NOTHING,
     LogEvent,
     evidence_line,
     normalise_ip,
+    program_leaf,
 )
 from authaudit.logs.merge import LogRecord
 from authaudit.model import (
@@ -54,7 +56,6 @@ __all__ = ["EximParser"]
 _PROGRAMS = frozenset({"exim", "exim4", "exim3"})
 _STATUS = {"=>": "sent", "->": "sent", ">>": "sent", "*>": "sent", "**": "bounced",
            "==": "deferred"}
-_MAX_LINES = 5
 _NO_ARRIVAL = "delivery of a message whose arrival is not in the log"
 _EXPIRE_EVERY = 256
 
@@ -132,10 +133,7 @@ class EximParser:
 
     def claims(self, program: str | None, message: str) -> bool:
         """Exim's own tags: ``exim``, ``exim4``."""
-        if program is None:
-            return False
-        leaf = program.rsplit("/", 1)[-1]
-        return leaf in _PROGRAMS
+        return program_leaf(program) in _PROGRAMS
 
     def feed(self, record: LogRecord) -> Sequence[LogEvent] | None:
         """The events this line completes; None when it is not an Exim line we know."""
@@ -226,7 +224,7 @@ class EximParser:
             if message is None:
                 self.counters["completed-unknown"] += 1
                 return NOTHING
-            if len(message.lines) < _MAX_LINES:
+            if len(message.lines) < EVIDENCE_LINES:
                 message.lines.append(evidence_line(record))
             return (message.event(queue_id),)
         if rest.startswith(_ID_NOISE):
@@ -283,7 +281,7 @@ class EximParser:
         known = message.recipients.get(key)
         message.recipients[key] = (known[0] if known is not None else recipient, status,
                                    record.time, relay)
-        if len(message.lines) < _MAX_LINES:
+        if len(message.lines) < EVIDENCE_LINES:
             message.lines.append(evidence_line(record))
         return NOTHING
 

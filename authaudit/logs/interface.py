@@ -23,6 +23,8 @@ from authaudit.logs.merge import LogRecord
 from authaudit.model import LoginEvent, RelayedMessage, Skipped
 
 __all__ = [
+    "DEFAULT_EXPIRE",
+    "EVIDENCE_LINES",
     "NOTHING",
     "SECRET_MARK",
     "LogEvent",
@@ -41,6 +43,9 @@ NOTHING: tuple[LogEvent, ...] = ()
 
 SECRET_MARK = "<secret>"  # noqa: S105 - a placeholder, not a password
 """What replaces a logged password in ``LoginEvent.line`` and ``RelayedMessage.lines``."""
+
+EVIDENCE_LINES = 5
+"""Log lines a message keeps as its evidence (the first ones: enough to show what happened)."""
 
 DEFAULT_EXPIRE = timedelta(days=7)
 """Queue state older than this (in log time) is given out as it is and forgotten."""

@@ -64,6 +64,7 @@ from typing import NamedTuple
 
 from authaudit.logs.interface import (
     DEFAULT_EXPIRE,
+    EVIDENCE_LINES,
     NOTHING,
     LogEvent,
     evidence_line,
@@ -94,7 +95,7 @@ from authaudit.logs.postfix_lines import (
     service_of,
 )
 from authaudit.logs.postfix_parts import stitch
-from authaudit.logs.postfix_queue import EVIDENCE_LINES, Key, Message, Piece, QueueState
+from authaudit.logs.postfix_queue import Key, Message, Piece, QueueState
 from authaudit.logs.routing import ALL_LINES
 from authaudit.model import LoginEvent, LoginKind, RelayedMessage, RelayVia, Skipped
 
@@ -390,9 +391,7 @@ class PostfixParser:
                 message.handed_to_filter(recipient, record.time, relay, key)
                 return NOTHING
         message.deliveries[recipient] = (status, record.time, relay, key)
-        lines = message.lines
-        if len(lines) < EVIDENCE_LINES:
-            lines.append(evidence_line(record))
+        _note(message, record)
         return NOTHING
 
     def _action(self, record: LogRecord, key: Key, body: str) -> Sequence[LogEvent] | None:

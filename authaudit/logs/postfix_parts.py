@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from authaudit.logs.postfix_queue import EVIDENCE_LINES, Key, Piece
+from authaudit.logs.interface import EVIDENCE_LINES
+from authaudit.logs.postfix_queue import Key, Piece
 from authaudit.model import Delivery, RelayedMessage
 
 __all__ = ["join", "stitch"]

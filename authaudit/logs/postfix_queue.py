@@ -30,19 +30,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from authaudit.logs.interface import EVIDENCE_LINES
 from authaudit.logs.merge import LogRecord
 from authaudit.model import Delivery, RelayedMessage, RelayVia, Skipped
 
-__all__ = ["EVIDENCE_LINES", "Key", "Message", "Piece", "QueueFile", "QueueState", "Status"]
+__all__ = ["Key", "Message", "Piece", "QueueFile", "QueueState", "Status"]
 
 Key = tuple[str, str]
 """(host, queue id): queue ids are unique per host only, and only until ``removed``."""
 
 Status = tuple[str, datetime | None, str, Key]
 """A recipient's status, when it was logged, the relay, and the queue file that logged it."""
-
-EVIDENCE_LINES = 5
-"""How many log lines a message keeps as evidence (the submission line first)."""
 
 _SWEEP_EVERY = timedelta(seconds=30)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 
 from authaudit.logs.interface import (
     DEFAULT_EXPIRE,
+    EVIDENCE_LINES,
     NOTHING,
     LogEvent,
     evidence_line,
@@ -70,7 +71,6 @@ _CONTENT = (
 )
 _TCPSERVER = ("status: ", "pid ", "ok ", "end ", "deny ", "warning: ")
 _RESULT = {"success": "sent", "deferral": "deferred", "failure": "bounced"}
-_MAX_LINES = 5
 _NO_NEW_MSG = "delivery of a msg whose new msg is not in the log"
 _EXPIRE_EVERY = timedelta(minutes=1)
 """How often (in log time) queued messages are checked for expiry."""
@@ -102,7 +102,7 @@ class _Group:
 
     def note(self, record: LogRecord) -> None:
         self.last = record.order
-        if len(self.lines) < _MAX_LINES and record is not self.record:
+        if len(self.lines) < EVIDENCE_LINES and record is not self.record:
             self.lines.append(evidence_line(record))
 
     def event(self, queue_id: str) -> RelayedMessage:

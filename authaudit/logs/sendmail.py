@@ -35,9 +35,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from authaudit.logs._openmsg import MAX_LINES, OpenMessage, OpenMessages
+from authaudit.logs._openmsg import OpenMessage, OpenMessages
 from authaudit.logs.interface import (
     DEFAULT_EXPIRE,
+    EVIDENCE_LINES,
     NOTHING,
     LogEvent,
     evidence_line,
@@ -319,7 +320,7 @@ class SendmailParser:
         target.client_ip = origin.client_ip  # not 127.0.0.1: the submitter's, or None if local
         target.source, target.lineno, target.time = origin.source, origin.lineno, origin.time
         if origin.lines:
-            target.lines = [origin.lines[0], *target.lines][:MAX_LINES]
+            target.lines = [origin.lines[0], *target.lines][:EVIDENCE_LINES]
 
     def _remember_inherited(self, key: tuple[str | None, str]) -> None:
         self._inherited[key] = None
