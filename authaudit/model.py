@@ -257,6 +257,9 @@ class Finding:
     """Ordered (label, value) pairs; values never hold secrets in clear."""
     remediation: str = ""
     time: datetime | None = None
+    """When it was first seen (or happened)."""
+    last_time: datetime | None = None
+    """When it was last seen, for a finding about a span of activity (None: one moment)."""
     secret: Secret | None = None
     """The secret the finding is about, rendered through the redactor by the formats."""
     account: str | None = None

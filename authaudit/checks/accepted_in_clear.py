@@ -40,6 +40,7 @@ class AcceptedInClear(Check):
                 message=f"Server accepted a cleartext {exp.first.mechanism} credential",
                 evidence=exp.evidence(),
                 time=exp.first.time,
+                last_time=exp.last_time,
                 secret=exp.first.secret,
             )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from authaudit.checks.interface import Check, Evidence
-from authaudit.checks.logs_common import ip_list
+from authaudit.checks.logs_common import ip_list, seen_evidence
 from authaudit.model import Confidence, Finding, Severity
 
 __all__ = ["BruteForce"]
@@ -65,8 +65,8 @@ class BruteForce(Check):
                 evidence=(
                     ("failure_ips", ip_list(a.failure_ips)),
                     ("services", ", ".join(a.services)),
-                    ("first_seen", a.first_seen.isoformat() if a.first_seen else ""),
-                    ("last_seen", a.last_seen.isoformat() if a.last_seen else ""),
+                    *seen_evidence(a.first_seen, a.last_seen),
                 ),
                 time=a.first_seen,
+                last_time=a.last_seen,
             )

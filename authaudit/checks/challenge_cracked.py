@@ -46,5 +46,6 @@ class ChallengeCracked(Check):
                 ),
                 evidence=exp.evidence(),
                 time=exp.first.time,
+                last_time=exp.last_time,
                 secret=exp.first.cracked,
             )

@@ -49,5 +49,6 @@ class CleartextAuth(Check):
                 message=f"{exp.first.mechanism} {what} sent without TLS",
                 evidence=exp.evidence(),
                 time=exp.first.time,
+                last_time=exp.last_time,
                 secret=secret,
             )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from authaudit.checks.interface import Check, Evidence
+from authaudit.checks.logs_common import seen_evidence
 from authaudit.model import Confidence, Finding, Severity
 
 __all__ = ["LocalInjection"]
@@ -60,9 +61,9 @@ class LocalInjection(Check):
                 ),
                 evidence=(
                     ("daemon", tally.daemon),
-                    ("first_seen", tally.first.isoformat() if tally.first else ""),
-                    ("last_seen", tally.last.isoformat() if tally.last else ""),
+                    *seen_evidence(tally.first, tally.last),
                     *(("line", line) for line in tally.evidence[:2]),
                 ),
                 time=tally.first,
+                last_time=tally.last,
             )

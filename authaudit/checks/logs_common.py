@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from authaudit.checks.interface import Evidence
 from authaudit.correlate.identity import IdentityResolver
 from authaudit.model import Severity
 
-__all__ = ["WEAK_NAMES", "ip_list", "ladder", "resolver_of"]
+__all__ = ["WEAK_NAMES", "ip_list", "ladder", "resolver_of", "seen_evidence"]
 
 WEAK_NAMES = frozenset(
     {"test", "admin", "info", "user", "guest", "office", "mail", "postmaster", "webmaster",
@@ -47,3 +48,10 @@ def ip_list(ips: Sequence[str] | Iterable[str], limit: int = _MAX_IPS) -> str:
     shown = items[:limit]
     more = len(items) - len(shown)
     return ", ".join(shown) + (f" (+{more} more)" if more else "")
+
+
+def seen_evidence(first: datetime | None, last: datetime | None
+                  ) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A finding's ``first_seen`` and ``last_seen`` evidence ("" for an unknown time)."""
+    return (("first_seen", first.isoformat() if first else ""),
+            ("last_seen", last.isoformat() if last else ""))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from authaudit.checks.interface import Check, Evidence
-from authaudit.checks.logs_common import ip_list
+from authaudit.checks.logs_common import ip_list, seen_evidence
 from authaudit.correlate.activity import IpTally
 from authaudit.model import Confidence, Finding, Severity
 
@@ -48,7 +48,7 @@ class PasswordSpray(Check):
             n = len(lost)
             if n < t.spray_accounts:
                 if not tally.failed_accounts and tally.failures >= t.failures_in_window_high:
-                    yield self._unnamed(ip, tally.failures, tally)
+                    yield self._unnamed(ip, tally)
                 continue
             severity = Severity.HIGH if n >= t.spray_accounts_high or won else self.severity
             message = f"failed on {n} accounts ({tally.failures} failures)"
@@ -61,22 +61,22 @@ class PasswordSpray(Check):
                 evidence=(
                     ("accounts", ip_list(sorted(lost))),
                     ("logged_in_as", ", ".join(won)),
-                    ("first_seen", tally.first.isoformat() if tally.first else ""),
-                    ("last_seen", tally.last.isoformat() if tally.last else ""),
+                    *seen_evidence(tally.first, tally.last),
                     *(("line", line) for line in tally.evidence[:2]),
                 ),
                 time=tally.first,
+                last_time=tally.last,
             )
 
-    def _unnamed(self, ip: str, failures: int, tally: IpTally) -> Finding:
+    def _unnamed(self, ip: str, tally: IpTally) -> Finding:
         """A finding for an address whose failed logins the log does not attribute to a user."""
         return self.finding(
             subject=ip,
-            message=f"{failures} failed logins (the log names no user)",
+            message=f"{tally.failures} failed logins (the log names no user)",
             evidence=(
-                ("first_seen", tally.first.isoformat() if tally.first else ""),
-                ("last_seen", tally.last.isoformat() if tally.last else ""),
+                *seen_evidence(tally.first, tally.last),
                 *(("line", line) for line in tally.evidence[:2]),
             ),
             time=tally.first,
+            last_time=tally.last,
         )

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from authaudit.checks.interface import Check, Evidence
-from authaudit.checks.logs_common import ip_list, ladder
+from authaudit.checks.logs_common import ip_list, ladder, seen_evidence
 from authaudit.correlate.identity import domain_of
 from authaudit.correlate.thresholds import Thresholds
 from authaudit.model import AccountActivity, Confidence, Finding, Severity
@@ -122,8 +122,8 @@ class RelayAbuse(Check):
                     ("signals", "; ".join(high + medium)),
                     ("ips", ip_list(a.login_ips)),
                     ("networks", str(a.networks)),
-                    ("first_seen", a.first_seen.isoformat() if a.first_seen else ""),
-                    ("last_seen", a.last_seen.isoformat() if a.last_seen else ""),
+                    *seen_evidence(a.first_seen, a.last_seen),
                 ),
                 time=a.first_seen,
+                last_time=a.last_seen,
             )

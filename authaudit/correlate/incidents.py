@@ -159,21 +159,8 @@ def _evidence(group: _Group) -> tuple[str, ...]:
     return tuple(dict.fromkeys(lines))[:_MAX_EVIDENCE]
 
 
-def _evidence_time(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _times(group: _Group) -> tuple[datetime | None, datetime | None]:
-    times = [f.time for f in group.findings if f.time is not None]
-    for f in group.findings:
-        for label, value in f.evidence:
-            if label in ("first_seen", "last_seen"):
-                stamp = _evidence_time(value)
-                if stamp is not None:
-                    times.append(stamp)
+    times = [t for f in group.findings for t in (f.time, f.last_time) if t is not None]
     times.extend(a.time for a in group.attempts)
     act = group.activity
     if act is not None:

@@ -11,7 +11,7 @@ from authaudit.logs.interface import LogEvent
 from authaudit.model import AccountResult, FoundBy, Incident, RelayVia, Severity
 from authaudit.redact import Secret
 from tests.checks.test_account_checks import account
-from tests.correlate.scenario import login, message
+from tests.correlate.scenario import at, login, message
 from tests.factories import make_attempt
 
 ACCOUNTS = (
@@ -186,3 +186,13 @@ def test_mapped_ipv4_last_auth_address_still_matches() -> None:
                        local=collector.local, resolver=resolver)
     found = run_checks(Evidence(accounts=(mapped,), logs=logs))
     assert "AA306" in {f.check_id for f in found}
+
+
+def test_incident_spans_come_from_the_findings_first_and_last_times() -> None:
+    """An address's spray and a uid's injection span their whole activity, not one moment."""
+    incidents, _ = run(abuse_events())
+    by_subject = {i.subject: i for i in incidents}
+    spray = by_subject["203.0.113.9"]
+    assert (spray.first_seen, spray.last_seen) == (at(40), at(45))
+    script = by_subject["uid 33"]
+    assert (script.first_seen, script.last_seen) == (at(50), at(74))
