@@ -28,7 +28,7 @@ from authaudit.logs.routing import Route, Router, family
 from authaudit.logs.syslog import Envelope, fast_host, parse_line, split_tag, stamp16
 from authaudit.logs.timestamps import YearInference, Yearless
 
-__all__ = ["SAMPLES_PER_PROGRAM", "FileScan", "is_quiet"]
+__all__ = ["SAMPLES_PER_PROGRAM", "EventSink", "FileScan", "Progress", "is_quiet", "note_unknown"]
 
 SAMPLES_PER_PROGRAM = 5
 """Unrecognised lines kept per program, for ``--strict``."""
@@ -42,7 +42,19 @@ _MAX_TAGS = 1 << 15
 _PROGRESS_EVERY = 1 << 14
 
 EventSink = Callable[[LogEvent], None]
+"""Where a scan sends the events its parsers give out."""
 Progress = Callable[[int, int], None]
+"""Called as ``progress(lines_done, 0)`` every 16,384 lines (the total is not known up front)."""
+
+
+def note_unknown(unknown: Counter[str], samples: dict[str, list[str]], name: str, where: str,
+                 message: str) -> None:
+    """Count a line its parser did not understand under ``name`` (its program family), and keep
+    the first :data:`SAMPLES_PER_PROGRAM` of each family (``where: message``) for ``--strict``."""
+    unknown[name] += 1
+    kept = samples.setdefault(name, [])
+    if len(kept) < SAMPLES_PER_PROGRAM:
+        kept.append(f"{where}: {message[:160]}")
 
 
 def is_quiet(route: Route, message: str) -> bool:
@@ -156,11 +168,8 @@ class FileScan:
         return entry
 
     def _unknown(self, env: Envelope, lineno: int) -> None:
-        name = family(env.program)
-        self.unknown[name] += 1
-        samples = self.samples.setdefault(name, [])
-        if len(samples) < SAMPLES_PER_PROGRAM:
-            samples.append(f"{self.path}:{lineno}: {env.message[:160]}")
+        note_unknown(self.unknown, self.samples, family(env.program), f"{self.path}:{lineno}",
+                     env.message)
 
     def _slow(self, line: str, lineno: int) -> None:
         """A line the fast split does not take: LogSource's and the scanner's way."""

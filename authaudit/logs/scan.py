@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from authaudit.errors import SourceError
-from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, FileScan, is_quiet
-from authaudit.logs.interface import SECRET_MARK, LogEvent, LogParser
+from authaudit.logs.fastscan import EventSink, FileScan, Progress, is_quiet, note_unknown
+from authaudit.logs.interface import SECRET_MARK, LogParser
 from authaudit.logs.merge import LogRecord, LogSource, merge_sources, rotation_order
 from authaudit.logs.openers import LogFile
 from authaudit.logs.routing import Router, family
@@ -34,9 +34,6 @@ from authaudit.model import Skipped
 
 __all__ = ["LogScanStats", "ScanOptions", "end_of_input", "finish_stats", "scan_logs"]
 
-EventSink = Callable[[LogEvent], None]
-Progress = Callable[[int, int], None]
-"""Called as ``progress(lines_done, 0)`` every 16,384 lines (the total is not known up front)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,11 +247,8 @@ def _loop(
         assert parser is not None  # an unclaimed route has every line quiet
         events = parser.feed(record)
         if events is None:
-            name = family(program)
-            unknown[name] += 1
-            samples = stats.unknown_samples.setdefault(name, [])
-            if len(samples) < SAMPLES_PER_PROGRAM:
-                samples.append(f"{record.source}:{record.lineno}: {message[:160]}")
+            note_unknown(unknown, stats.unknown_samples, family(program),
+                         f"{record.source}:{record.lineno}", message)
             continue
         route.lines += 1
         for event in events:
