@@ -17,9 +17,11 @@ __all__ = [
     "ACTIVITY_HEADERS",
     "INCIDENT_HEADERS",
     "activity_rows",
+    "cell_time",
     "detailed",
     "incident_detail",
     "incident_rows",
+    "shorten",
 ]
 
 INCIDENT_HEADERS = ("#", "severity", "kind", "account", "what happened", "ips", "msgs",
@@ -33,8 +35,16 @@ _DETAILED = 10
 """Incidents that get a detail table (the rest are in the ranked list only)."""
 
 
-def _time(ts: datetime | None) -> str:
+def cell_time(ts: datetime | None) -> str:
+    """A time in a table cell: ISO 8601 with a space for the ``T`` ("" for None)."""
     return (iso(ts) or "").replace("T", " ")
+
+
+def shorten(text: str | None, limit: int) -> str:
+    """``text`` in a table cell of at most ``limit`` characters, cut with "…" ("" for None)."""
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def incident_rows(report: Report) -> tuple[tuple[str, ...], ...]:
@@ -45,12 +55,12 @@ def incident_rows(report: Report) -> tuple[tuple[str, ...], ...]:
             str(i.severity),
             i.kind,
             i.subject,
-            i.summary if len(i.summary) <= _SUMMARY else i.summary[: _SUMMARY - 1] + "…",
+            shorten(i.summary, _SUMMARY),
             str(i.ip_count),
             str(i.messages),
             str(i.foreign_domains),
-            _time(i.first_seen),
-            _time(i.last_seen),
+            cell_time(i.first_seen),
+            cell_time(i.last_seen),
         )
         for i in report.incidents
     )
@@ -101,8 +111,8 @@ def activity_rows(report: Report) -> tuple[tuple[str, ...], ...]:
             str(a.foreign_domains),
             str(a.deferred),
             str(a.bounced),
-            _time(a.first_seen),
-            _time(a.last_seen),
+            cell_time(a.first_seen),
+            cell_time(a.last_seen),
         )
         for a in report.activity
     )

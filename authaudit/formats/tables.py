@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import PurePath
 
 from tabulate import tabulate
@@ -18,17 +17,16 @@ from authaudit.formats.log_sections import (
     ACTIVITY_HEADERS,
     INCIDENT_HEADERS,
     activity_rows,
+    cell_time,
     detailed,
     incident_detail,
     incident_rows,
+    shorten,
 )
-from authaudit.formats.rows import iso
 from authaudit.model import Report
 from authaudit.redact import Redactor
 
 __all__ = ["HtmlFormat", "MarkdownFormat", "Section", "TableFormat", "sections"]
-
-_MAX_CELL = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +38,8 @@ class Section:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _short(text: str | None, limit: int = _MAX_CELL) -> str:
-    if not text:
-        return ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _base(path: str) -> str:
-    return _short(PurePath(path).name, 40)
-
-
-def _time(ts: datetime | None) -> str:
-    return (iso(ts) or "").replace("T", " ")
+    return shorten(PurePath(path).name, 40)
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -102,7 +90,7 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
                     (
                         str(f.severity),
                         f.check_id,
-                        _short(f.subject, 40),
+                        shorten(f.subject, 40),
                         f.message,
                         redactor.text(f.secret),
                     )
@@ -133,15 +121,15 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
                 tuple(
                     (
                         *((_base(a.capture),) if several else ()),
-                        _time(a.time),
+                        cell_time(a.time),
                         a.flow.client,
                         a.flow.server,
                         a.mechanism + (" (tls)" if a.tls else ""),
-                        _short(a.username, 40),
+                        shorten(a.username, 40),
                         redactor.text(a.secret),
                         redactor.text(a.cracked),
                         str(a.outcome),
-                        _short(f"{a.reply_code or ''} {a.reply_text}".strip(), 40),
+                        shorten(f"{a.reply_code or ''} {a.reply_text}".strip(), 40),
                     )
                     for a in report.attempts
                 ),
@@ -155,12 +143,12 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
                 tuple(
                     (
                         *((_base(t.capture),) if several else ()),
-                        _time(t.time),
+                        cell_time(t.time),
                         t.flow.client,
                         t.flow.server,
                         str(t.kind) + (" (cleartext follows)" if t.cleartext_after else ""),
                         t.sni or "",
-                        _short(f"{t.reply_code or ''} {t.reply_text}".strip(), 40),
+                        shorten(f"{t.reply_code or ''} {t.reply_text}".strip(), 40),
                     )
                     for t in report.tls_sessions
                 ),
@@ -174,7 +162,7 @@ def sections(report: Report, redactor: Redactor) -> list[Section]:
                 "Skipped input",
                 ("source", "where", "reason", "count"),
                 tuple(
-                    (s.source, _short(s.where, 40), s.reason, str(s.count)) for s in report.skipped
+                    (s.source, shorten(s.where, 40), s.reason, str(s.count)) for s in report.skipped
                 ),
             )
         )
@@ -201,13 +189,13 @@ def _accounts_section(report: Report, redactor: Redactor) -> Section:
         ("account", "scheme", "password", "found by", "last auth ip", "last auth (UTC)", "notes"),
         tuple(
             (
-                _short(r.account.address, 40),
+                shorten(r.account.address, 40),
                 r.account.scheme or "",
                 redactor.text(r.password),
                 str(r.found_by or ""),
                 r.account.last_auth_ip or "",
-                _time(r.account.last_auth_at),
-                _short(
+                cell_time(r.account.last_auth_at),
+                shorten(
                     "; ".join(
                         [
                             *r.account.flags,
