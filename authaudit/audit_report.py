@@ -9,7 +9,6 @@ the correlation checks (AA306, AA307) can join all three.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ from authaudit.correlate.pairing import FailurePairer
 from authaudit.correlate.thresholds import Thresholds
 from authaudit.errors import SourceError
 from authaudit.logs.scan import LogScanStats, ScanOptions, scan_logs
-from authaudit.model import InputFile, Report, Skipped
+from authaudit.model import AccountActivity, InputFile, Report, Skipped
 
 __all__ = ["LogOptions", "audit_logs", "audit_report"]
 
@@ -94,7 +93,7 @@ def _read_logs(
             reason=f"failed logins on more than {MAX_FAILURE_ONLY_IDENTITIES} login names: the "
                    "rest are counted per client address only", count=collector.untallied_names))
     evidence = LogEvidence(
-        activity=tuple(collector.activity()),
+        activity=_with_countries(tuple(collector.activity()), options),
         ips=collector.ips,
         local=collector.local,
         resolver=resolver,
@@ -107,9 +106,7 @@ def _read_logs(
          "log_lines_unrecognised": sum(stats.unknown.values()),
          "log_lines_other_programs": sum(stats.unclaimed.values())}
     )
-    part = _LogsPart(evidence, stats, inputs, counts)
-    _add_countries(part, options)
-    return part
+    return _LogsPart(evidence, stats, inputs, counts)
 
 
 def _scan_into(collector: ActivityCollector, paths: Sequence[Path], options: LogOptions,
@@ -140,18 +137,18 @@ def _scan_into(collector: ActivityCollector, paths: Sequence[Path], options: Log
     return stats
 
 
-def _add_countries(part: _LogsPart, options: LogOptions) -> None:
-    """Fill each identity's login countries from ``--geoip`` (a no-op without it)."""
+def _with_countries(activity: tuple[AccountActivity, ...], options: LogOptions
+                    ) -> tuple[AccountActivity, ...]:
+    """Each identity's login countries from ``--geoip`` (``activity`` as it is without it)."""
     if options.geoip is None:
-        return
+        return activity
     from authaudit.correlate.geo import CountryLookup, with_countries
 
     lookup = CountryLookup(options.geoip)
     try:
-        activity = with_countries(part.evidence.activity, lookup)
+        return with_countries(activity, lookup)
     finally:
         lookup.close()
-    part.evidence = dataclasses.replace(part.evidence, activity=activity)
 
 
 def audit_logs(

@@ -41,6 +41,8 @@ class BruteForce(Check):
             return
         t = logs.thresholds
         resolver = logs.resolver
+        seconds = int(t.failure_window.total_seconds())
+        span = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
         for a in logs.activity:
             burst = a.max_failures_in_window
             slow = a.stranger_failures >= t.stranger_failures
@@ -48,8 +50,6 @@ class BruteForce(Check):
                 continue
             if resolver.stored and not a.logins and not resolver.is_stored(a.account):
                 continue  # a login that does not exist here: AA303 reports the source
-            seconds = int(t.failure_window.total_seconds())
-            span = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
             if burst >= t.failures_in_window:
                 message = (f"{burst} failed logins within {span} from "
                            f"{len(a.failure_ips)} IPs ({a.failures} failures in all)")

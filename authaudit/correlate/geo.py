@@ -27,7 +27,6 @@ class CountryLookup:
     """ISO country codes of IP addresses, read from one ``.mmdb`` file (read-only, mmap)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
         try:
             maxminddb: Any = importlib.import_module("maxminddb")
         except ImportError:
