@@ -152,7 +152,8 @@ class QmailParser:
         leaf = program_leaf(program)
         if leaf in _PROGRAMS or leaf.startswith(("qmail-", "vchkpw-")):
             return True
-        # multilog "@4000... status: local 1/10 remote 0/20" reads as program "status"
+        # qmail-send's "status: local 1/10 remote 0/20" under a syslog tag "status" (multilog's
+        # "@4000... status: ..." lines get no program at all: syslog.py's _NOT_PROGRAMS)
         return leaf == "status" and message.startswith("local ") and " remote " in message
 
     def feed(self, record: LogRecord) -> Sequence[LogEvent] | None:
