@@ -112,25 +112,22 @@ class FileScan:
         when = self.inference.resolve(stamp)
         return None if when is None else when.astimezone(UTC)
 
-    def _head(self, head: str) -> tuple[bool, datetime | None, Yearless | None]:
-        """Whether ``head`` (a line's first 16 characters) is a fast-path stamp, its aware UTC
-        time and its stamp; sets the minute cache that :meth:`run` uses for the next heads."""
-        stamp = stamp16(head)
-        if stamp is None:
-            return False, None, None
+    def _head(self, head: str, stamp: Yearless) -> datetime | None:
+        """The aware UTC time of ``head`` (a line's first 16 characters, a fast-path stamp read
+        as ``stamp``); sets the minute cache that :meth:`run` uses for the next heads."""
         self._last_stamp = None  # parse_line's path must resolve its next stamp itself
         if self.inference.year is None:  # the first stamp decides the year: give it exactly
             self._resolve(stamp)
         if not self._per_minute:
             self._minute = ""
-            return True, self._resolve(stamp), stamp
+            return self._resolve(stamp)
         minute = head[:12]
         if minute != self._minute:
             self._minute = minute
             self._parts = stamp[:4]
             self._base = self._resolve(stamp._replace(second=0, microsecond=0))
         base = self._base
-        return True, None if base is None else base + _SECONDS[stamp.second], stamp
+        return None if base is None else base + _SECONDS[stamp.second]
 
     def _slow_time(self, env: Envelope) -> datetime | None:
         """The time of a line split by parse_line, as LogSource gives it."""
@@ -230,6 +227,7 @@ class FileScan:
         head = ""  # the 16-character stamp the cached time belongs to ("": none)
         fast = False  # head is a fast-path stamp
         stamp: Yearless | None = None  # its stamp, built when a record needs it
+        parsed: Yearless | None = None  # a head's stamp read to tell whether it is fast
         time: datetime | None = None
         minute = ""  # the minute cache (see _head), copied to locals
         base: datetime | None = None
@@ -252,7 +250,8 @@ class FileScan:
                     fast = True
                 else:
                     second = -1  # the minute cache does not cover it: _head resolves it
-                    fast = stamp16(head) is not None
+                    parsed = stamp16(head)
+                    fast = parsed is not None
                 stamp = None
                 pending = True  # resolved when a line with this head is taken (not before:
                 # a line that parse_line rejects must not reach the year inference)
@@ -280,9 +279,11 @@ class FileScan:
                             if second >= 0:
                                 time = None if base is None else base + seconds[second]
                             else:
-                                _, time, stamp = self._head(head)
+                                assert parsed is not None  # fast and not from the cache
+                                stamp = parsed
+                                time = self._head(head, stamp)
                                 minute, base = self._minute, self._base
-                                second = stamp.second if stamp is not None else 0
+                                second = stamp.second
                             if time is not None:
                                 self._timed(time)
                         quiet = route.quiet
