@@ -20,7 +20,7 @@ from authaudit.logs.syslog import Envelope, parse_line
 from authaudit.logs.timestamps import YearInference, Yearless
 from authaudit.model import Skipped
 
-__all__ = ["LogRecord", "LogSource", "merge_sources", "rotation_order"]
+__all__ = ["LogRecord", "LogSource", "merge_sources", "no_header", "rotation_order"]
 
 
 class LogRecord(NamedTuple):
@@ -91,8 +91,14 @@ class LogSource:
             log.close()
             self.skipped.extend(log.skipped)
         if self.unparsed:
-            self.skipped.append(Skipped(source=self.path, where=f"lines 1-{lineno}",
-                                        reason="no known log header", count=self.unparsed))
+            self.skipped.append(no_header(self.path, lineno, self.unparsed))
+
+
+def no_header(path: str, lines: int, count: int) -> Skipped:
+    """The record of the ``count`` lines among the first ``lines`` of ``path`` that had no log
+    header anyone knows."""
+    return Skipped(source=path, where=f"lines 1-{lines}", reason="no known log header",
+                   count=count)
 
 
 def merge_sources(sources: Iterable[Iterable[LogRecord]]) -> Iterator[LogRecord]:

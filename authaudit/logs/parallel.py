@@ -37,6 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from authaudit.logs.fastscan import SAMPLES_PER_PROGRAM, EventSink, FileScan, Progress
 from authaudit.logs.interface import LogEvent, LogParser
+from authaudit.logs.merge import no_header
 from authaudit.logs.openers import LogFile, line_start_after, sniff_compression
 from authaudit.logs.routing import Router
 from authaudit.logs.scan import LogScanStats, ScanOptions, end_of_input, finish_stats
@@ -240,11 +241,9 @@ def _read_part(part: FilePart, parsers: Sequence[LogParser], sink: EventSink,
     finally:
         log.close()
     end_of_input(router, parsers, stats, sink)
-    stats.lines = scan.lines
-    stats.events += scan.events
-    stats.first, stats.last = scan.first, scan.last
+    stats.add_scan(scan)
     stats.skipped.extend(log.skipped)
-    year = None if inference.year is None else f"{inference.year} ({inference.source})"
+    year = inference.describe()
     loose = [list(parser.loose_ends()) if isinstance(parser, PartAware) else []
              for parser in parsers]
     return PartOutcome(stats, scan.unparsed, scan.lineno,
@@ -354,8 +353,7 @@ def _merged(outcomes: list[PartOutcome], path: str) -> LogScanStats:
         stats.skipped.extend(outcome.stats.skipped)
     unparsed = sum(outcome.unparsed for outcome in outcomes)
     if unparsed:
-        stats.skipped.append(Skipped(source=path, where=f"lines 1-{outcomes[-1].lineno}",
-                                     reason="no known log header", count=unparsed))
+        stats.skipped.append(no_header(path, outcomes[-1].lineno, unparsed))
     year = outcomes[-1].year
     if year is not None:
         stats.years[path] = year

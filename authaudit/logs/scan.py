@@ -26,7 +26,7 @@ from pathlib import Path
 from authaudit.errors import SourceError
 from authaudit.logs.fastscan import EventSink, FileScan, Progress, is_quiet, note_unknown
 from authaudit.logs.interface import SECRET_MARK, LogParser
-from authaudit.logs.merge import LogRecord, LogSource, merge_sources, rotation_order
+from authaudit.logs.merge import LogRecord, LogSource, merge_sources, no_header, rotation_order
 from authaudit.logs.openers import LogFile
 from authaudit.logs.routing import Router, family
 from authaudit.logs.timestamps import YearInference
@@ -68,6 +68,13 @@ class LogScanStats:
     """Per file, the year given to its yearless stamps and where it came from."""
     first: datetime | None = None
     last: datetime | None = None
+
+    def add_scan(self, scan: FileScan) -> None:
+        """Add a finished file scan's line and event counts, and take its time span (the scan
+        must be the latest read)."""
+        self.lines += scan.lines
+        self.events += scan.events
+        self.first, self.last = scan.first, scan.last
 
 
 def scan_logs(
@@ -112,8 +119,9 @@ def scan_logs(
         stats.skipped.extend(parser.skipped())
     for source in sources:
         stats.skipped.extend(source.skipped)
-        if source.inference is not None and source.inference.year is not None:
-            stats.years[source.path] = f"{source.inference.year} ({source.inference.source})"
+        year = source.inference.describe() if source.inference is not None else None
+        if year is not None:
+            stats.years[source.path] = year
     finish_stats(stats, opts)
     return stats
 
@@ -196,13 +204,9 @@ def _scan_file(source: LogSource, router: Router, stats: LogScanStats, sink: Eve
     finally:
         log.close()
         source.skipped.extend(log.skipped)
-    source.unparsed = scan.unparsed
     if scan.unparsed:
-        source.skipped.append(Skipped(source=source.path, where=f"lines 1-{scan.lineno}",
-                                      reason="no known log header", count=scan.unparsed))
-    stats.lines += scan.lines
-    stats.events += scan.events
-    stats.first, stats.last = scan.first, scan.last
+        source.skipped.append(no_header(source.path, scan.lineno, scan.unparsed))
+    stats.add_scan(scan)
 
 
 def _loop(

@@ -217,6 +217,11 @@ class YearInference:
         """The year the next stamp in the same month range gets (None before the first stamp)."""
         return self._year
 
+    def describe(self) -> str | None:
+        """``2025 (file mtime)``: the year of the last stamps and where it came from (None before
+        the first stamp), as the scan statistics name it."""
+        return None if self._year is None else f"{self._year} ({self.source})"
+
     def resolve(self, stamp: Yearless) -> datetime | None:
         """The full time of the next stamp in file order (None if that day does not exist)."""
         if self._year is None:
