@@ -56,7 +56,7 @@ starting a worker costs more than it saves."""
 _BLOCK = 1 << 22
 _SAMPLE = 2 << 20
 _SAMPLE_CANDIDATES = 200
-"""Lines that may change the month (see :func:`_states_at`) allowed in the file's first
+"""Lines that may change the month (see :func:`_state_at`) allowed in the file's first
 ``_SAMPLE`` bytes; with more, following the stamps up to a cut costs too much and the file is
 read by one process."""
 _NAMES = {number: name.encode() for name, number in MONTHS.items()}
@@ -106,10 +106,8 @@ class FilePart:
     end: int
     size: int
     """The size of the whole file."""
-    lineno: int | None
-    """Lines before ``start``; None: to be found (see :func:`start_state`)."""
     inference: YearInference
-    """The year inference at ``start`` when ``lineno`` is known, else at the file's start."""
+    """The year inference at the file's start (see :func:`start_state` for the part's)."""
 
 
 def plan_parts(paths: Sequence[str | Path], options: ScanOptions, jobs: int | None,
@@ -138,62 +136,62 @@ def plan_parts(paths: Sequence[str | Path], options: ScanOptions, jobs: int | No
     cuts = sorted({line_start_after(path, offset) for offset in wanted} - {0, size})
     if not cuts:
         return None
-    inference = YearInference.for_file(path, year=options.year, tz=options.tz or UTC)
+    tz = options.tz or UTC
     sample = line_start_after(path, min(_SAMPLE, cuts[0]))
-    if sample and _states_at(path, [sample], copy.copy(inference), _SAMPLE_CANDIDATES) is None:
+    # how often the month changes does not depend on the year: a placeholder inference will do,
+    # and the real one (a whole read of the file with --year) is made only for a split
+    if sample and _state_at(path, sample, YearInference(tz=tz), _SAMPLE_CANDIDATES) is None:
         return None  # the stamps change month too often to be followed cheaply
+    inference = YearInference.for_file(path, year=options.year, tz=tz)
     bounds = [0, *cuts, size]
-    return [FilePart(path, bounds[k], bounds[k + 1], size, 0 if k == 0 else None, inference)
+    return [FilePart(path, bounds[k], bounds[k + 1], size, inference)
             for k in range(len(bounds) - 1)]
 
 
 def start_state(part: FilePart) -> tuple[int, YearInference]:
     """The line number before ``part`` and the year inference at its start: found by one pass
     over the bytes before it (a worker does this itself, while the first part is read)."""
-    if part.lineno is not None:
-        return part.lineno, copy.copy(part.inference)
-    states = _states_at(part.path, [part.start], copy.copy(part.inference), None)
-    assert states is not None  # no limit
-    return states[0]
+    if part.start == 0:
+        return 0, copy.copy(part.inference)
+    state = _state_at(part.path, part.start, copy.copy(part.inference), None)
+    assert state is not None  # no limit
+    return state
 
 
-def _states_at(path: str, cuts: list[int], inference: YearInference,
-               limit: int | None) -> list[tuple[int, YearInference]] | None:
-    """Line number and year inference at each cut (a line start), from one pass over the bytes
-    before the last cut. Only lines that may carry an RFC 3164 stamp of another month than the
-    current one can change the inference, and only those are parsed (a regex finds them); None
-    when more than ``limit`` of them are."""
-    states: list[tuple[int, YearInference]] = []
+def _state_at(path: str, cut: int, inference: YearInference,
+              limit: int | None) -> tuple[int, YearInference] | None:
+    """Line number and year inference (``inference``, advanced) at ``cut`` (a line start), from
+    one pass over the bytes before it. Only lines that may carry an RFC 3164 stamp of another
+    month than the current one can change the inference, and only those are parsed (a regex finds
+    them); None when more than ``limit`` of them are."""
     lines = pos = parsed = 0
     month = 0
     carry = b""
     with open(path, "rb") as raw:
-        for cut in cuts:
-            while pos < cut:
-                block = raw.read(min(_BLOCK, cut - pos))
-                if not block:
+        while pos < cut:
+            block = raw.read(min(_BLOCK, cut - pos))
+            if not block:
+                break
+            pos += len(block)
+            lines += block.count(b"\n")
+            text = b"\n" + carry + block  # each line after a newline
+            end = text.rfind(b"\n")  # the complete lines end at or before it
+            carry = text[end + 1 :]
+            at = 0
+            while True:
+                found = _CANDIDATES[month].search(text, at, end)
+                if found is None:
                     break
-                pos += len(block)
-                lines += block.count(b"\n")
-                text = b"\n" + carry + block  # each line after a newline
-                end = text.rfind(b"\n")  # the complete lines end at or before it
-                carry = text[end + 1 :]
-                at = 0
-                while True:
-                    found = _CANDIDATES[month].search(text, at, end)
-                    if found is None:
-                        break
-                    start = found.start() + 1
-                    at = text.find(b"\n", start)
-                    parsed += 1
-                    if limit is not None and parsed > limit:
-                        return None
-                    env = parse_line(text[start:at])
-                    if env is not None and env.yearless is not None:
-                        inference.resolve(env.yearless)
-                        month = env.yearless.month
-            states.append((lines, copy.copy(inference)))
-    return states
+                start = found.start() + 1
+                at = text.find(b"\n", start)
+                parsed += 1
+                if limit is not None and parsed > limit:
+                    return None
+                env = parse_line(text[start:at])
+                if env is not None and env.yearless is not None:
+                    inference.resolve(env.yearless)
+                    month = env.yearless.month
+    return lines, inference
 
 
 def _candidates(month: int) -> re.Pattern[bytes]:
