@@ -31,11 +31,12 @@ from authaudit.logs.interface import (
     SECRET_MARK,
     LogEvent,
     evidence_line,
+    login_event,
     normalise_ip,
     program_leaf,
 )
 from authaudit.logs.merge import LogRecord
-from authaudit.model import LoginEvent, LoginKind, RelayVia, Skipped
+from authaudit.model import LoginKind, RelayVia, Skipped
 
 __all__ = ["CourierParser"]
 
@@ -148,12 +149,9 @@ class CourierParser:
         protocol = message.find(", protocol=", ip_at)
         if protocol > 0:
             service = message[protocol + 11 :].split(",", 1)[0].lower() or service
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service=service, kind=kind, user=user, client_ip=normalise_ip(ip), method=method,
-            reason="LOGIN FAILED" if kind is LoginKind.FAILURE else "",
-            line=evidence_line(record),
-        ),)
+        return (login_event(record, self.name, kind, user, normalise_ip(ip), method,
+                            service=service,
+                            reason="LOGIN FAILED" if kind is LoginKind.FAILURE else ""),)
 
     # -- ESMTP server -------------------------------------------------------------------------
 
@@ -168,12 +166,9 @@ class CourierParser:
         relay = message[12:].split(",", 1)[0]
         cmd_at = at + len(_AUTH_FAILED)
         method, user, cut = _auth_cmd(message[cmd_at:])
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service="smtp", kind=LoginKind.FAILURE, user=user, client_ip=normalise_ip(relay),
-            method=method, reason="535 Authentication failed.",
-            line=evidence_line(record, message[:cmd_at] + cut),
-        ),)
+        return (login_event(record, self.name, LoginKind.FAILURE, user, normalise_ip(relay), method,
+                            reason="535 Authentication failed.",
+                            line=evidence_line(record, message[:cmd_at] + cut)),)
 
     # -- queue --------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from authaudit.logs.interface import (
     SECRET_MARK,
     LogEvent,
     evidence_line,
+    login_event,
     normalise_ip,
 )
 from authaudit.logs.merge import LogRecord
@@ -291,12 +292,9 @@ class DovecotParser:
             # no remote address: a userdb lookup for lmtp/lda/doveadm, not a login attempt
             self.counters["no_client_lookups"] += 1
             return NOTHING
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service="auth", kind=kind, user=user, client_ip=client_ip, method=method,
-            attempts=attempts, reason=(PASSDB_REASON + result.strip())[:200],
-            line=evidence_line(record, cut_message), secret=secret,
-        ),)
+        return (login_event(record, self.name, kind, user, client_ip, method, service="auth",
+                            attempts=attempts, reason=(PASSDB_REASON + result.strip())[:200],
+                            secret=secret, line=evidence_line(record, cut_message)),)
 
     def _pam_unix(self, record: LogRecord, body: str) -> Sequence[LogEvent] | None:
         """``pam_unix(dovecot:auth): authentication failure; logname= ... ruser=U rhost=IP``."""
@@ -310,11 +308,8 @@ class DovecotParser:
         self, record: LogRecord, service: str, kind: LoginKind, user: str | None,
         ip: str | None, method: str | None, *, attempts: int = 1, reason: str = "",
     ) -> LoginEvent:
-        return LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service=service, kind=kind, user=user, client_ip=normalise_ip(ip),
-            method=method, attempts=attempts, reason=reason, line=evidence_line(record),
-        )
+        return login_event(record, self.name, kind, user, normalise_ip(ip), method,
+                           service=service, attempts=attempts, reason=reason)
 
     @staticmethod
     def _starts_with_process(message: str) -> bool:

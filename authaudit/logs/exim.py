@@ -38,13 +38,13 @@ from authaudit.logs.interface import (
     NOTHING,
     LogEvent,
     evidence_line,
+    login_event,
     normalise_ip,
     program_leaf,
 )
 from authaudit.logs.merge import LogRecord
 from authaudit.model import (
     Delivery,
-    LoginEvent,
     LoginKind,
     RelayedMessage,
     RelayVia,
@@ -202,13 +202,10 @@ class EximParser:
             self.counters["auth-cancelled"] += 1
             return NOTHING
         self.counters["auth-failure"] += 1
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon="exim",
-            service="smtp", kind=LoginKind.FAILURE, user=failure.set_id,
-            client_ip=normalise_ip(failure.host.ip), method=failure.authenticator,
-            attempts=failure.times, reason=f"{failure.code} {failure.text}".rstrip(),
-            line=evidence_line(record),
-        ),)
+        return (login_event(record, "exim", LoginKind.FAILURE, failure.set_id,
+                            normalise_ip(failure.host.ip), failure.authenticator,
+                            attempts=failure.times,
+                            reason=f"{failure.code} {failure.text}".rstrip()),)
 
     def _message_line(self, record: LogRecord, queue_id: str,
                       rest: str) -> Sequence[LogEvent] | None:
@@ -244,12 +241,9 @@ class EximParser:
         message = _Message(record, arrival, via, user)
         if arrival.authenticator is not None:
             self.counters["auth-success"] += 1
-            events.append(LoginEvent(
-                source=record.source, lineno=record.lineno, time=record.time, daemon="exim",
-                service="smtp", kind=LoginKind.SUCCESS, user=arrival.auth_id,
-                client_ip=message.client_ip, method=arrival.authenticator,
-                line=message.lines[0],
-            ))
+            events.append(login_event(record, "exim", LoginKind.SUCCESS, arrival.auth_id,
+                                      message.client_ip, arrival.authenticator,
+                                      line=message.lines[0]))
         old = self._open.pop(queue_id, None)
         if old is not None:  # an id seen twice: two hosts' logs, or a lost Completed
             self._lost[(record.source, "message id arrived again before Completed")] += 1

@@ -20,7 +20,8 @@ from datetime import timedelta
 from typing import Protocol
 
 from authaudit.logs.merge import LogRecord
-from authaudit.model import LoginEvent, RelayedMessage, Skipped
+from authaudit.model import LoginEvent, LoginKind, RelayedMessage, Skipped
+from authaudit.redact import Secret
 
 __all__ = [
     "DEFAULT_EXPIRE",
@@ -30,6 +31,7 @@ __all__ = [
     "LogEvent",
     "LogParser",
     "evidence_line",
+    "login_event",
     "normalise_ip",
     "program_leaf",
     "value_after",
@@ -150,3 +152,15 @@ def value_after(text: str, key: str, end: str = " ") -> str | None:
     start = pos + len(key)
     stop = text.find(end, start)
     return text[start:] if stop < 0 else text[start:stop]
+
+
+def login_event(record: LogRecord, daemon: str, kind: LoginKind, user: str | None,
+                ip: str | None, method: str | None, *, service: str = "smtp", attempts: int = 1,
+                reason: str = "", secret: Secret | None = None,
+                line: str | None = None) -> LoginEvent:
+    """A login read from ``record`` (its place and time; ``ip`` as it is, normalised by the
+    caller); ``line`` replaces the evidence line when a secret was cut from it."""
+    return LoginEvent(source=record.source, lineno=record.lineno, time=record.time,
+                      daemon=daemon, service=service, kind=kind, user=user, client_ip=ip,
+                      method=method, attempts=attempts, reason=reason, secret=secret,
+                      line=line if line is not None else evidence_line(record))

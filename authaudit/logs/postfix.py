@@ -68,6 +68,7 @@ from authaudit.logs.interface import (
     NOTHING,
     LogEvent,
     evidence_line,
+    login_event,
     normalise_ip,
     program_leaf,
 )
@@ -97,7 +98,7 @@ from authaudit.logs.postfix_lines import (
 from authaudit.logs.postfix_parts import stitch
 from authaudit.logs.postfix_queue import Key, Message, Piece, QueueState
 from authaudit.logs.routing import ALL_LINES
-from authaudit.model import LoginEvent, LoginKind, RelayedMessage, RelayVia, Skipped
+from authaudit.model import LoginKind, RelayedMessage, RelayVia, Skipped
 
 __all__ = ["DEFAULT_CHAIN_GRACE", "DEFAULT_MAX_OPEN", "DEFAULT_UNQUEUED_AFTER", "PostfixParser"]
 
@@ -293,12 +294,9 @@ class PostfixParser:
         failure = parse_sasl_failure(msg)
         if failure is None or failure.reason.startswith(_AUTH_SERVER_DOWN):
             return NOTHING
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service=info.service, kind=LoginKind.FAILURE, user=failure.username,
-            client_ip=normalise_ip(failure.address), method=failure.method,
-            reason=failure.reason, line=evidence_line(record),
-        ),)
+        return (login_event(record, self.name, LoginKind.FAILURE, failure.username,
+                            normalise_ip(failure.address), failure.method, service=info.service,
+                            reason=failure.reason),)
 
     # --- queue id lines --------------------------------------------------------------------
 
@@ -344,11 +342,8 @@ class PostfixParser:
             qfile.message.lines.append(line)
         if user is None:
             return NOTHING
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service=info.service, kind=LoginKind.SUCCESS, user=user, client_ip=ip,
-            method=client.method, line=line,
-        ),)
+        return (login_event(record, self.name, LoginKind.SUCCESS, user, ip, client.method,
+                            service=info.service, line=line),)
 
     def _pickup(self, record: LogRecord, key: Key, body: str) -> Sequence[LogEvent] | None:
         parsed = parse_pickup(body)

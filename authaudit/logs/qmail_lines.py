@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from authaudit.logs.interface import SECRET_MARK, evidence_line, normalise_ip, value_after
+from authaudit.logs.interface import (
+    SECRET_MARK,
+    evidence_line,
+    login_event,
+    normalise_ip,
+    value_after,
+)
 from authaudit.logs.merge import LogRecord
 from authaudit.model import LoginEvent, LoginKind
 from authaudit.redact import Secret, SecretKind
@@ -24,7 +30,6 @@ __all__ = [
     "Spamdyke",
     "Vchkpw",
     "last_ip",
-    "login_event",
     "parse_chkuser",
     "parse_plesk",
     "parse_send",
@@ -302,16 +307,6 @@ def parse_send(text: str) -> SendLine | None:
     if text.startswith(_SEND_NOISE):
         return SendLine("noise", 0)
     return None
-
-
-def login_event(record: LogRecord, daemon: str, kind: LoginKind, user: str | None,
-                ip: str | None, method: str | None, *, service: str = "smtp", reason: str = "",
-                secret: Secret | None = None, line: str | None = None) -> LoginEvent:
-    """A login read from ``record``; ``line`` replaces the evidence when a secret was cut."""
-    return LoginEvent(source=record.source, lineno=record.lineno, time=record.time,
-                      daemon=daemon, service=service, kind=kind, user=user, client_ip=ip,
-                      method=method, reason=reason, secret=secret,
-                      line=line if line is not None else evidence_line(record))
 
 
 def vchkpw_login(record: LogRecord, text: str) -> LoginEvent | None:

@@ -42,12 +42,13 @@ from authaudit.logs.interface import (
     NOTHING,
     LogEvent,
     evidence_line,
+    login_event,
     normalise_ip,
     program_leaf,
     value_after,
 )
 from authaudit.logs.merge import LogRecord
-from authaudit.model import LoginEvent, LoginKind, RelayVia, Skipped
+from authaudit.model import LoginKind, RelayVia, Skipped
 
 __all__ = ["SendmailParser"]
 
@@ -186,11 +187,7 @@ class SendmailParser:
             if oldest.time >= limit and len(self._sessions) <= self._max_sessions:
                 break
             del self._sessions[oldest_key]
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service="smtp", kind=LoginKind.SUCCESS, user=user or None, client_ip=ip,
-            method=method, line=evidence_line(record),
-        ),)
+        return (login_event(record, self.name, LoginKind.SUCCESS, user or None, ip, method),)
 
     def _auth_failure(self, record: LogRecord, message: str, start: int) -> Sequence[LogEvent]:
         """``AUTH failure (M): reason[, user=U], relay=R``; the client chose U, so the real relay
@@ -207,11 +204,8 @@ class SendmailParser:
         user = head[user_at + 7 :] if user_at >= 0 else None
         reason = head[:user_at] if user_at >= 0 else head
         kind = LoginKind.UNKNOWN_USER if reason.startswith("user not found") else LoginKind.FAILURE
-        return (LoginEvent(
-            source=record.source, lineno=record.lineno, time=record.time, daemon=self.name,
-            service="smtp", kind=kind, user=user or None, client_ip=_relay_ip(relay),
-            method=method, reason=reason[:200], line=evidence_line(record),
-        ),)
+        return (login_event(record, self.name, kind, user or None, _relay_ip(relay), method,
+                            reason=reason[:200]),)
 
     # -- messages -----------------------------------------------------------------------------
 
