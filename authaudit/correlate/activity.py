@@ -126,9 +126,7 @@ class ActivityCollector:
                 self._failure(tally, event)
         if event.client_ip is not None:
             ip = self._ip(event.client_ip)
-            if time is not None:
-                ip.first = time if ip.first is None or time < ip.first else ip.first
-                ip.last = time if ip.last is None or time > ip.last else ip.last
+            ip.seen(time)
             if event.kind is LoginKind.SUCCESS:
                 ip.logins += 1
                 if key is not None and len(ip.ok_accounts) < CAP:
@@ -275,9 +273,7 @@ class ActivityCollector:
             tally.queued_only = False
         tally.messages += 1
         time = message.time
-        if time is not None:
-            tally.first = time if tally.first is None or time < tally.first else tally.first
-            tally.last = time if tally.last is None or time > tally.last else tally.last
+        tally.seen(time)
         for delivery in message.deliveries:
             tally.recipients += 1
             domain = self._foreign(delivery.recipient, delivery.relay)

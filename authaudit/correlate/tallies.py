@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-__all__ = ["CAP", "EVIDENCE", "IdentityTally", "IpTally", "Journal", "LocalTally", "put"]
+__all__ = ["CAP", "EVIDENCE", "IdentityTally", "IpTally", "Journal", "LocalTally", "Span", "put"]
 
 CAP = 10_000
 """Most distinct values kept in one set or counter (more are counted, not stored)."""
@@ -65,6 +65,28 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None or (b is not None and b > a) else a
 
 
+@dataclass(slots=True)
+class Span:
+    """When a tallied identity, address or sender was first and last active."""
+
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def seen(self, time: datetime | None) -> None:
+        """It was active at ``time`` (None: an unknown time, ignored)."""
+        if time is None:
+            return
+        if self.first is None or time < self.first:
+            self.first = time
+        if self.last is None or time > self.last:
+            self.last = time
+
+    def widen(self, later: Span) -> None:
+        """Take in the span of the same tally from the next part of the log."""
+        self.first = _earliest(self.first, later.first)
+        self.last = _latest(self.last, later.last)
+
+
 Login = tuple[bool, datetime | None, str | None, int, bool, str]
 """A journal entry: (success, time, client address, attempts, familiar within the part, the
 evidence citation)."""
@@ -81,7 +103,7 @@ class Journal:
 
 
 @dataclass(slots=True)
-class IdentityTally:
+class IdentityTally(Span):
     """Running tallies of one identity."""
 
     logins: int = 0
@@ -107,21 +129,10 @@ class IdentityTally:
     day_failures_count: Counter[date] = field(default_factory=Counter)
     failures_before_success: int = 0
     guessed_from: str | None = None
-    first: datetime | None = None
-    last: datetime | None = None
     evidence: list[str] = field(default_factory=list)
     relay_evidence: list[str] = field(default_factory=list)
     journal: Journal | None = None
     """Set when the collector reads a later part of a log (see the module docstring)."""
-
-    def seen(self, time: datetime | None) -> None:
-        """The identity was active at ``time``."""
-        if time is None:
-            return
-        if self.first is None or time < self.first:
-            self.first = time
-        if self.last is None or time > self.last:
-            self.last = time
 
     def used_from(self, ip: str | None, time: datetime | None) -> None:
         """The identity logged in or sent from ``ip``."""
@@ -209,8 +220,7 @@ class IdentityTally:
         _merge_counter(self.senders, later.senders, True)
         _merge_counter(self.relay_ips, later.relay_ips, True)
         _merge_counter(self.day_failures_count, later.day_failures_count, False)
-        self.first = _earliest(self.first, later.first)
-        self.last = _latest(self.last, later.last)
+        self.widen(later)
         for line in later.relay_evidence:
             if len(self.relay_evidence) >= EVIDENCE:
                 break
@@ -238,15 +248,13 @@ def _unforeign(tally: IdentityTally, journal: Journal, local: set[str]) -> None:
 
 
 @dataclass(slots=True)
-class IpTally:
+class IpTally(Span):
     """What one client address did: which accounts it failed and succeeded on."""
 
     failures: int = 0
     failed_accounts: set[str] = field(default_factory=set)
     logins: int = 0
     ok_accounts: set[str] = field(default_factory=set)
-    first: datetime | None = None
-    last: datetime | None = None
     evidence: list[str] = field(default_factory=list)
 
     def merge(self, later: IpTally) -> None:
@@ -255,13 +263,12 @@ class IpTally:
         _merge_set(self.failed_accounts, later.failed_accounts)
         self.logins += later.logins
         _merge_set(self.ok_accounts, later.ok_accounts)
-        self.first = _earliest(self.first, later.first)
-        self.last = _latest(self.last, later.last)
+        self.widen(later)
         self.evidence.extend(later.evidence[: EVIDENCE - len(self.evidence)])
 
 
 @dataclass(slots=True)
-class LocalTally:
+class LocalTally(Span):
     """Mail one local uid or user injected without SMTP AUTH."""
 
     messages: int = 0
@@ -272,8 +279,6 @@ class LocalTally:
     queued_only: bool = True
     """True when every message came from a log that does not say how it entered the queue
     (qmail-send): the busiest such uid is then qmaild's, i.e. SMTP, not a script."""
-    first: datetime | None = None
-    last: datetime | None = None
     evidence: list[str] = field(default_factory=list)
     foreign_seen: Counter[str] | None = None
     """Foreign recipients per domain, kept by a collector reading a later part of a log."""
@@ -291,6 +296,5 @@ class LocalTally:
         self.foreign_recipients += later.foreign_recipients
         _merge_set(self.foreign_domains, later.foreign_domains)
         self.queued_only = self.queued_only and later.queued_only
-        self.first = _earliest(self.first, later.first)
-        self.last = _latest(self.last, later.last)
+        self.widen(later)
         self.evidence.extend(later.evidence[: EVIDENCE - len(self.evidence)])
